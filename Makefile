@@ -1,0 +1,51 @@
+# LoopCRM: `make run` starts everything on the embedded defaults; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export LOOPCRM_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: run test test-fast bench lint check-deploy clean setup
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Web server + Celery worker (with beat) on a broker folder: no server needed.
+run: $(STAMP)
+	@mkdir -p $(LOOPCRM_VAR_DIR)/broker/processed
+	$(PY) manage.py migrate --noinput
+	@test -f $(LOOPCRM_VAR_DIR)/.seeded || ($(PY) manage.py seed_demo && touch $(LOOPCRM_VAR_DIR)/.seeded)
+	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
+	    --schedule=$(LOOPCRM_VAR_DIR)/celerybeat-schedule & \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not browser and not worker"
+
+# Benchmarks: `make bench` (reference sizes) or `make bench SIZE=small`.
+SIZE ?= full
+bench: $(STAMP)
+	$(PY) bench/run.py --size $(SIZE)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+check-deploy: $(STAMP)
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=crm.example.com \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

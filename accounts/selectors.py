@@ -1,0 +1,11 @@
+"""Reads for users and branches."""
+
+from django.db.models import QuerySet
+
+from .models import User
+from .roles import Role
+
+
+def account_managers() -> QuerySet[User]:
+    """Active users in the account-manager role, by username."""
+    return User.objects.filter(groups__name=Role.ACCOUNT_MANAGER, is_active=True).order_by("username")

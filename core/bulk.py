@@ -1,0 +1,50 @@
+"""Set-based writes: INSERT … SELECT built from a Django queryset, on SQLite and PostgreSQL.
+
+DESIGN.md measured INSERT … SELECT at ~290k rows/s against ~46k for bulk_create: writes that
+touch a whole audience go through here instead of a Python loop.
+"""
+
+from django.db import connection
+from django.db.models import QuerySet
+
+
+def insert_from_select(model, columns: list[str], rows: QuerySet) -> int:
+    """Insert the rows of `rows` (a values_list() whose columns match `columns`) into model."""
+    sql, params = rows.order_by().query.sql_with_params()
+    quote = connection.ops.quote_name
+    column_sql = ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({column_sql}) {sql}", params)
+        return cursor.rowcount
+
+
+def copy_rows(table: str, columns: list[str], frame, *, chunk_rows: int = 200_000) -> int:
+    """Append a DataFrame's rows to a table: COPY on PostgreSQL, executemany on SQLite.
+
+    Missing values (None/NaN/NA) become NULL. Used for imports, where bulk_create's
+    per-object overhead would cost most of the time.
+    """
+    if frame.empty:
+        return 0
+    quote = connection.ops.quote_name
+    column_sql = ", ".join(quote(column) for column in columns)
+    if connection.vendor == "postgresql":
+        import io
+
+        with connection.cursor() as cursor:
+            for start in range(0, len(frame), chunk_rows):
+                buffer = io.StringIO()
+                frame.iloc[start:start + chunk_rows][columns].to_csv(buffer, index=False, header=False, na_rep="\\N")
+                buffer.seek(0)
+                cursor.cursor.copy_expert(
+                    f"COPY {quote(table)} ({column_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+                )
+        return len(frame)
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {quote(table)} ({column_sql}) VALUES ({placeholders})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(frame), chunk_rows):
+            part = frame.iloc[start:start + chunk_rows][columns].astype(object)
+            part = part.where(part.notna(), None)
+            cursor.executemany(sql, part.itertuples(index=False, name=None))
+    return len(frame)

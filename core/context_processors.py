@@ -1,0 +1,37 @@
+"""Template context shared by every page: the left navigation for the signed-in role."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role, role_of
+
+# (url name, label, roles allowed). An entry whose URL does not exist yet is left out, so
+# the navigation only ever offers pages that are built.
+NAVIGATION = [
+    ("customers:list", _("Customers"), {Role.ADMIN, Role.MARKETING_MANAGER, Role.ACCOUNT_MANAGER}),
+    ("customers:tags", _("Tags"), {Role.ADMIN, Role.MARKETING_MANAGER}),
+    ("customers:import", _("Import"), {Role.ADMIN, Role.MARKETING_MANAGER}),
+    ("segments:builder", _("Segments"), {Role.ADMIN, Role.MARKETING_MANAGER}),
+    ("campaigns:list", _("Campaigns"), {Role.ADMIN, Role.MARKETING_MANAGER}),
+    ("campaigns:my_tasks", _("My tasks"), {Role.ACCOUNT_MANAGER}),
+    ("campaigns:reports", _("Reports"), {Role.ADMIN, Role.MARKETING_MANAGER}),
+    ("admin:index", _("Admin"), {Role.ADMIN}),
+]
+
+
+def navigation(request):
+    """The navigation entries the current user may open, with the current one marked."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": [], "user_role": None}
+    role = role_of(user)
+    entries = []
+    for url_name, label, roles in NAVIGATION:
+        if role not in roles:
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        entries.append({"url": url, "label": label, "active": request.path.startswith(url)})
+    return {"navigation": entries, "user_role": role}

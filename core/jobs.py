@@ -1,0 +1,18 @@
+"""Celery entry points for housekeeping."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def expire_stale_jobs() -> int:
+    return services.expire_stale_jobs()
+
+
+@shared_task
+def ping(job_id: str) -> str:
+    """Round trip through a real worker: used by health checks and the worker test."""
+    services.start_job(job_id=job_id, stage="ping")
+    services.finish_job(job_id=job_id, result={"pong": True})
+    return "pong"

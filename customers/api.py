@@ -1,0 +1,148 @@
+"""REST API for customers, tags and imports (/api/v1/customers/, /api/v1/tags/)."""
+
+import json
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts.models import Branch, User
+from accounts.roles import is_manager
+from core.api import JobSerializer
+
+from . import services
+from .filters import CustomerFilter
+from .import_jobs import queue_import
+from .importing import ImportFileError
+from .models import Channel, Customer, Tag
+from .selectors import customers_visible_to, tags_with_counts
+
+
+class IsManagerOrReadOnly(permissions.BasePermission):
+    """Writes to shared data (tags, new customers, imports) are for managers and admins."""
+
+    def has_permission(self, request, view):
+        return request.method in permissions.SAFE_METHODS or is_manager(request.user)
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    branch = serializers.SlugRelatedField(slug_field="code", queryset=Branch.objects.all(), allow_null=True, required=False)
+    owner = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True, required=False)
+    tags = serializers.SerializerMethodField()
+    age = serializers.IntegerField(read_only=True)
+    opted_out_channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices), required=False)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id", "external_id", "name", "phone", "email", "gender", "birth_date", "age", "branch", "owner",
+            "assets", "risk_level", "lifecycle_stage", "do_not_contact", "opted_out_channels", "extra",
+            "tags", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_tags(self, customer) -> list[str]:
+        return sorted(link.tag.slug for link in customer.tag_links.all())
+
+    def validate_external_id(self, value):
+        if self.instance is not None and value != self.instance.external_id:
+            raise serializers.ValidationError(_("The external id of a customer cannot change."))
+        return value
+
+    def validate_owner(self, owner):
+        request = self.context["request"]
+        if not is_manager(request.user) and owner != request.user:
+            raise serializers.ValidationError(_("Only a manager can give a customer to someone else."))
+        return owner
+
+    def create(self, validated_data):
+        return services.save_customer(customer=Customer(), by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.save_customer(customer=instance, by=self.context["request"].user, **validated_data)
+
+
+class CustomerImportSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    mapping = serializers.CharField(required=False, allow_blank=True,
+                                    help_text=_("A JSON mapping of column → target, or a preset name (bank-marketing)."))
+    delimiter = serializers.CharField(required=False, allow_blank=True, max_length=1)
+
+    def validate_mapping(self, value):
+        if not value or not value.strip().startswith("{"):
+            return value or None
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise serializers.ValidationError(_("Not valid JSON: %(error)s") % {"error": error}) from error
+
+
+@extend_schema(tags=["customers"])
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Customers: a manager sees everyone, an account manager only their own (404 otherwise)."""
+
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+    permission_classes = [permissions.IsAuthenticated]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return customers_visible_to(self.request.user).prefetch_related("tag_links__tag").order_by("id")
+
+    def create(self, request, *args, **kwargs):
+        if not is_manager(request.user):
+            self.permission_denied(request, message=_("Only managers can create customers."))
+        return super().create(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"multipart/form-data": CustomerImportSerializer},
+        responses={202: inline_serializer("ImportQueued", {"job": serializers.UUIDField(), "status": JobSerializer()})},
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser],
+            serializer_class=CustomerImportSerializer, filterset_class=None, pagination_class=None)
+    def import_file(self, request):
+        """Queue a CSV/XLSX import; poll /api/v1/jobs/{job}/ for progress and row errors."""
+        if not is_manager(request.user):
+            self.permission_denied(request, message=_("Only managers can import customers."))
+        serializer = CustomerImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            job = queue_import(upload=serializer.validated_data["file"], by=request.user,
+                               mapping=serializer.validated_data.get("mapping"),
+                               delimiter=serializer.validated_data.get("delimiter") or None)
+        except ImportFileError as error:
+            raise serializers.ValidationError({"file": [str(error)]}) from error
+        job.refresh_from_db()
+        return Response({"job": str(job.pk), "status": JobSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
+
+
+class TagSerializer(serializers.ModelSerializer):
+    customer_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Tag
+        fields = ["id", "slug", "name", "category", "source", "description", "customer_count", "created_at"]
+        read_only_fields = ["id", "source", "customer_count", "created_at"]
+
+    def create(self, validated_data):
+        return services.create_tag(**validated_data)
+
+
+@extend_schema(tags=["tags"], parameters=[OpenApiParameter("search", str, description=_("slug or name prefix"))])
+class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Tags with customer counts; managers create them, everyone may read."""
+
+    serializer_class = TagSerializer
+    permission_classes = [permissions.IsAuthenticated, IsManagerOrReadOnly]
+    filterset_fields = ["category", "source"]
+
+    def get_queryset(self):
+        tags = tags_with_counts()
+        search = self.request.query_params.get("search", "").strip()
+        if search:
+            tags = tags.filter(slug__startswith=search.lower()) | tags.filter(name__istartswith=search)
+        return tags

@@ -1,0 +1,77 @@
+"""Queue an uploaded customer file for import, and run it in a worker."""
+
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core import services as job_services
+from core.models import Job
+
+from .importing import ImportFileError, import_customers
+
+IMPORT_KIND = "import_customers"
+ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+
+
+def import_folder() -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def queue_import(*, upload, by, mapping=None, delimiter: str | None = None) -> Job:
+    """Store an uploaded file and enqueue its import once the job row is committed."""
+    from . import jobs
+
+    suffix = Path(upload.name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise ImportFileError(_("Upload a CSV or XLSX file (got “%(suffix)s”).") % {"suffix": suffix or "?"})
+    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+        raise ImportFileError(_("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20})
+    with transaction.atomic():
+        job = job_services.create_job(kind=IMPORT_KIND, by=by, params={
+            "file_name": upload.name, "mapping": mapping, "delimiter": delimiter, "suffix": suffix,
+        })
+        with open(import_folder() / f"{job.pk}{suffix}", "wb") as target:
+            for chunk in upload.chunks():
+                target.write(chunk)
+        transaction.on_commit(lambda: jobs.import_customers.delay(str(job.pk)))
+    return job
+
+
+def queue_import_of_path(*, path: str | Path, by, mapping=None, delimiter: str | None = None) -> Job:
+    """Same as queue_import for a file already on disk (management commands, seed)."""
+    from . import jobs
+
+    path = Path(path)
+    with transaction.atomic():
+        job = job_services.create_job(kind=IMPORT_KIND, by=by, params={
+            "file_name": path.name, "mapping": mapping, "delimiter": delimiter, "suffix": path.suffix.lower(),
+        })
+        shutil.copyfile(path, import_folder() / f"{job.pk}{path.suffix.lower()}")
+        transaction.on_commit(lambda: jobs.import_customers.delay(str(job.pk)))
+    return job
+
+
+def run_import(*, job_id: str) -> dict:
+    """Run a queued import; a redelivered job that already finished returns its result."""
+    job = Job.objects.get(pk=job_id)
+    if job.is_finished:
+        return job.result
+    job_services.start_job(job_id=job_id, stage=_("Reading the file"))
+    path = import_folder() / f"{job.pk}{job.params.get('suffix', '.csv')}"
+
+    def progress(done: int, total: int, stage: str) -> None:
+        job_services.report_progress(job_id=job_id, processed=done, total=total or None, stage=stage)
+
+    try:
+        report = import_customers(path, mapping=job.params.get("mapping"), delimiter=job.params.get("delimiter"),
+                                  by=job.created_by, progress=progress)
+    except ImportFileError as error:
+        job_services.fail_job(job_id=job_id, errors=[{"row": None, "column": None, "value": "", "message": str(error)}])
+        return {}
+    job_services.finish_job(job_id=job_id, result=report.as_result(), errors=report.errors)
+    return report.as_result()

@@ -1,0 +1,209 @@
+"""Customers, tags and the links between them — the raw material of every audience."""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Branch
+
+
+class Gender(models.TextChoices):
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+    UNKNOWN = "U", _("Unknown")
+
+
+class LifecycleStage(models.TextChoices):
+    POTENTIAL = "potential", _("Potential")
+    NEW = "new", _("New")
+    GROWTH = "growth", _("Growth")
+    MATURE = "mature", _("Mature")
+    DECLINING = "declining", _("Declining")
+    CHURNED = "churned", _("Churned")
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    SMS = "sms", _("SMS")
+    APP_PUSH = "app_push", _("App push")
+    WECHAT = "wechat", _("WeChat")
+    EMAIL = "email", _("Email")
+    VISIT = "visit", _("Visit")
+
+
+class Customer(models.Model):
+    """A bank or brokerage customer, owned by one account manager in one branch."""
+
+    external_id = models.CharField(_("external id"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender, default=Gender.UNKNOWN)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="customers",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account manager"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="customers",
+    )
+    assets = models.DecimalField(_("assets"), max_digits=16, decimal_places=2, default=0)
+    risk_level = models.PositiveSmallIntegerField(
+        _("risk level"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=16, choices=LifecycleStage, default=LifecycleStage.POTENTIAL
+    )
+    # Consent: a customer may refuse all contact, or one channel at a time.
+    do_not_contact = models.BooleanField(_("do not contact"), default=False)
+    opted_out_channels = models.JSONField(
+        _("opted-out channels"), default=list, blank=True,
+        help_text=_("Channels this customer refused, e.g. [\"sms\", \"phone\"]."),
+    )
+    extra = models.JSONField(_("extra attributes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    tags = models.ManyToManyField("Tag", through="CustomerTag", related_name="customers")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        permissions = [
+            ("import_customers", _("Can import customers")),
+            ("export_customers", _("Can export customers")),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "id"]),
+            models.Index(fields=["owner", "id"]),
+            models.Index(fields=["lifecycle_stage", "id"]),
+            models.Index(fields=["assets"]),
+            models.Index(fields=["risk_level"]),
+            models.Index(fields=["name"]),
+            models.Index(fields=["phone"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(risk_level__isnull=True) | models.Q(risk_level__gte=1, risk_level__lte=5),
+                name="customer_risk_level_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+    @property
+    def age(self) -> int | None:
+        """Whole years since the birth date, or None when it is unknown."""
+        if not self.birth_date:
+            return None
+        today = date.today()
+        before_birthday = (today.month, today.day) < (self.birth_date.month, self.birth_date.day)
+        return today.year - self.birth_date.year - before_birthday
+
+    def may_be_contacted_by(self, channel: str) -> bool:
+        return not self.do_not_contact and channel not in (self.opted_out_channels or [])
+
+
+class Tag(models.Model):
+    """A label on customers; its slug is what segment expressions name."""
+
+    class Category(models.TextChoices):
+        ASSET = "asset", _("Asset")
+        BEHAVIOUR = "behaviour", _("Behaviour")
+        CHANNEL = "channel", _("Channel")
+        LIFECYCLE = "lifecycle", _("Lifecycle")
+        PROFILE = "profile", _("Profile")
+        CAMPAIGN_RESULT = "campaign_result", _("Campaign result")
+        OTHER = "other", _("Other")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Manual")
+        IMPORT = "import", _("Import")
+        RULE = "rule", _("Rule")
+        CAMPAIGN = "campaign", _("Campaign")
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    category = models.CharField(_("category"), max_length=20, choices=Category, default=Category.OTHER)
+    source = models.CharField(_("source"), max_length=12, choices=Source, default=Source.MANUAL)
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class CustomerTag(models.Model):
+    """One customer carrying one tag: who put it there, how, and when."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_links")
+    source = models.CharField(_("source"), max_length=12, choices=Tag.Source, default=Tag.Source.MANUAL)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer tag")
+        verbose_name_plural = _("customer tags")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "tag"], name="customer_tag_unique"),
+        ]
+        # (customer, tag) is covered by the unique constraint; tag-first serves
+        # "who carries tag X" — the question every audience and tag count asks.
+        indexes = [models.Index(fields=["tag", "customer"], name="customertag_tag_customer")]
+
+
+class TagChange(models.Model):
+    """Audit trail of tag additions and removals on customers (the customer timeline)."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("added")
+        REMOVED = "removed", _("removed")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_changes")
+    tag_slug = models.CharField(_("tag"), max_length=80)
+    action = models.CharField(_("action"), max_length=8, choices=Action)
+    source = models.CharField(_("source"), max_length=12, choices=Tag.Source)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at"])]
+
+
+class DataVersion(models.Model):
+    """One row: the version of customer and tag data, bumped by every write transaction.
+
+    Writers lock this row until they commit, so versions become visible in order; a process
+    that caches audiences compares its version with this one and catches up from ChangeLog.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+
+class ChangeLog(models.Model):
+    """The customers one write transaction changed (None: too many to list — rebuild)."""
+
+    version = models.BigIntegerField(unique=True)
+    customer_ids = models.JSONField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version"]

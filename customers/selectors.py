@@ -1,0 +1,39 @@
+"""Reads for customers and tags. Every customer read starts from customers_visible_to()."""
+
+from django.db.models import Count, QuerySet
+
+from accounts.roles import is_manager
+
+from .models import Customer, CustomerTag, Tag, TagChange
+
+
+def customers_visible_to(user) -> QuerySet[Customer]:
+    """Every customer for managers and admins; an account manager's own customers only."""
+    customers = Customer.objects.select_related("branch", "owner")
+    if is_manager(user):
+        return customers
+    if user.is_authenticated:
+        return customers.filter(owner=user)
+    return customers.none()
+
+
+def tags_with_counts() -> QuerySet[Tag]:
+    """Tags annotated with how many customers carry each."""
+    return Tag.objects.annotate(customer_count=Count("customer_links")).order_by("slug")
+
+
+def tag_links_for(customer: Customer) -> QuerySet[CustomerTag]:
+    """The customer's tags with who added each and when, newest first."""
+    return customer.tag_links.select_related("tag", "added_by").order_by("tag__slug")
+
+
+def customer_timeline(customer: Customer, limit: int = 100) -> list[dict]:
+    """What happened to this customer, newest first: tag changes (tasks and outcomes join
+    here as the campaign features land)."""
+    events = [
+        {"at": change.at, "kind": "tag", "action": change.get_action_display(), "tag": change.tag_slug,
+         "by": change.by, "source": change.get_source_display()}
+        for change in TagChange.objects.filter(customer=customer).select_related("by")[:limit]
+    ]
+    events.sort(key=lambda event: event["at"], reverse=True)
+    return events[:limit]

@@ -1,0 +1,179 @@
+"""Writes for customers and tags: one function per use case, each in a transaction.
+
+Every write also records which customers changed (record_change), so that cached audience
+indexes in any process catch up before they answer again.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models.functions import Now
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from core.bulk import insert_from_select
+
+from .models import ChangeLog, Customer, CustomerTag, DataVersion, Tag, TagChange
+
+# Beyond this many customers a change is logged as "everything" and readers rebuild.
+CHANGELOG_MAX_IDS = 20_000
+
+
+def record_change(customer_ids: Iterable[int] | None) -> int:
+    """Bump the data version inside the caller's transaction and log what changed."""
+    ids = None if customer_ids is None else sorted(set(customer_ids))
+    if ids is not None and len(ids) > CHANGELOG_MAX_IDS:
+        ids = None
+    DataVersion.objects.get_or_create(pk=1)
+    row = DataVersion.objects.select_for_update().get(pk=1)
+    row.version += 1
+    row.save(update_fields=["version"])
+    ChangeLog.objects.create(version=row.version, customer_ids=ids)
+    return row.version
+
+
+def _ids_or_everything(customers: QuerySet) -> list[int] | None:
+    ids = list(customers.values_list("pk", flat=True)[: CHANGELOG_MAX_IDS + 1])
+    return None if len(ids) > CHANGELOG_MAX_IDS else ids
+
+
+def tag_slug(text: str) -> str:
+    """The slug expressions use for a tag: lower-case ASCII words joined by hyphens."""
+    return slugify(str(text).replace("_", "-").replace(".", "-"))
+
+
+@transaction.atomic
+def create_tag(*, slug: str, name: str = "", category: str = Tag.Category.OTHER,
+               source: str = Tag.Source.MANUAL, description: str = "") -> Tag:
+    """Create a tag; the slug must be new and expression-safe."""
+    clean = tag_slug(slug)
+    if not clean or clean != slug:
+        raise ValidationError({"slug": _("Use lower-case letters, digits and hyphens, e.g. %(example)s.")
+                               % {"example": clean or "vip-client"}})
+    if Tag.objects.filter(slug=clean).exists():
+        raise ValidationError({"slug": _("A tag with this slug already exists.")})
+    tag = Tag(slug=clean, name=name or clean, category=category, source=source, description=description)
+    tag.full_clean()
+    tag.save()
+    return tag
+
+
+@transaction.atomic
+def update_tag(*, tag: Tag, name: str, category: str, description: str = "", slug: str | None = None) -> Tag:
+    """Rename a tag (display name and, with care, the slug segments refer to)."""
+    if slug is not None and slug != tag.slug:
+        if tag_slug(slug) != slug or not slug:
+            raise ValidationError({"slug": _("Use lower-case letters, digits and hyphens.")})
+        if Tag.objects.filter(slug=slug).exclude(pk=tag.pk).exists():
+            raise ValidationError({"slug": _("A tag with this slug already exists.")})
+        tag.slug = slug
+    tag.name, tag.category, tag.description = name, category, description
+    tag.full_clean()
+    tag.save()
+    # Slugs are what expressions name: a rename changes which text resolves to which tag.
+    record_change(None)
+    return tag
+
+
+@transaction.atomic
+def add_tag(*, tag: Tag, customers: QuerySet, by=None, source: str = Tag.Source.MANUAL) -> int:
+    """Put a tag on every customer in the queryset that lacks it; returns how many gained it."""
+    lacking = customers.order_by().filter(
+        ~Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag=tag))
+    )
+    changed = _ids_or_everything(lacking)
+    rows = lacking.annotate(
+        _customer=F("pk"), _tag=Value(tag.pk), _source=Value(source),
+        _by=Value(by.pk if by else None), _at=Now(),
+    ).values_list("_customer", "_tag", "_source", "_by", "_at")
+    if by is not None:
+        insert_from_select(
+            TagChange, ["customer_id", "tag_slug", "action", "source", "by_id", "at"],
+            lacking.annotate(_customer=F("pk"), _slug=Value(tag.slug), _action=Value(TagChange.Action.ADDED),
+                             _source=Value(source), _by=Value(by.pk), _at=Now())
+            .values_list("_customer", "_slug", "_action", "_source", "_by", "_at"),
+        )
+    added = insert_from_select(CustomerTag, ["customer_id", "tag_id", "source", "added_by_id", "added_at"], rows)
+    if added:
+        record_change(changed)
+    return added
+
+
+@transaction.atomic
+def remove_tag(*, tag: Tag, customers: QuerySet, by=None) -> int:
+    """Take a tag off every customer in the queryset; returns how many lost it."""
+    links = CustomerTag.objects.filter(tag=tag, customer__in=customers.order_by().values("pk"))
+    changed = list(links.values_list("customer_id", flat=True)[: CHANGELOG_MAX_IDS + 1])
+    if by is not None:
+        insert_from_select(
+            TagChange, ["customer_id", "tag_slug", "action", "source", "by_id", "at"],
+            links.annotate(_customer=F("customer_id"), _slug=Value(tag.slug),
+                           _action=Value(TagChange.Action.REMOVED), _source=Value(Tag.Source.MANUAL),
+                           _by=Value(by.pk), _at=Now())
+            .values_list("_customer", "_slug", "_action", "_source", "_by", "_at"),
+        )
+    removed, _ = links.delete()
+    if removed:
+        record_change(None if len(changed) > CHANGELOG_MAX_IDS else changed)
+    return removed
+
+
+@transaction.atomic
+def merge_tags(*, sources: list[Tag], target: Tag, by=None) -> int:
+    """Move every customer of the source tags onto the target, then delete the sources."""
+    sources = [tag for tag in sources if tag.pk != target.pk]
+    if not sources:
+        raise ValidationError({"sources": _("Choose at least one tag other than the target.")})
+    holders = Customer.objects.filter(tag_links__tag__in=sources).distinct()
+    moved = add_tag(tag=target, customers=Customer.objects.filter(pk__in=holders.values("pk")),
+                    by=by, source=Tag.Source.MANUAL)
+    Tag.objects.filter(pk__in=[tag.pk for tag in sources]).delete()
+    record_change(None)
+    return moved
+
+
+@transaction.atomic
+def delete_tag(*, tag: Tag) -> int:
+    """Delete a tag and its links; returns how many customers carried it."""
+    carried = tag.customer_links.count()
+    tag.delete()
+    record_change(None)
+    return carried
+
+
+@transaction.atomic
+def assign_owner(*, customers: QuerySet, owner, by=None) -> int:
+    """Give the customers to one account manager (and that manager's branch, if set)."""
+    fields = {"owner": owner}
+    if owner is not None and owner.branch_id:
+        fields["branch_id"] = owner.branch_id
+    targets = Customer.objects.filter(pk__in=customers.order_by().values("pk"))
+    changed = _ids_or_everything(targets)
+    updated = targets.update(**fields, updated_at=Now())
+    if updated:
+        record_change(changed)
+    return updated
+
+
+CUSTOMER_EDITABLE_FIELDS = (
+    "name", "phone", "email", "gender", "birth_date", "branch", "owner", "assets", "risk_level",
+    "lifecycle_stage", "do_not_contact", "opted_out_channels", "extra",
+)
+
+
+@transaction.atomic
+def save_customer(*, customer: Customer, by=None, **changes) -> Customer:
+    """Create or update one customer after model validation; unknown fields are refused."""
+    unknown = set(changes) - set(CUSTOMER_EDITABLE_FIELDS) - {"external_id"}
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed.") for field in unknown})
+    if customer.pk and "external_id" in changes and changes["external_id"] != customer.external_id:
+        raise ValidationError({"external_id": _("The external id of a customer cannot change.")})
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    customer.full_clean()
+    customer.save()
+    record_change([customer.pk])
+    return customer

@@ -1,0 +1,314 @@
+"""Customer, tag and import pages. Thin: forms and selectors in, services for writes."""
+
+import uuid
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from accounts.roles import is_manager
+from core.exports import csv_response, xlsx_response
+from core.models import Job
+
+from . import services
+from .filters import CustomerFilter
+from .forms import BulkActionForm, CustomerTagForm, ImportMappingForm, ImportUploadForm, TagForm, TagMergeForm
+from .import_jobs import ALLOWED_SUFFIXES, IMPORT_KIND, import_folder, queue_import_of_path
+from .importing import ImportFileError, read_table
+from .mapping import PRESETS, MappingError, build_mapping
+from .models import Tag
+from .selectors import customer_timeline, customers_visible_to, tag_links_for, tags_with_counts
+from .tables import CustomerTable, TagTable
+
+EXPORT_COLUMNS = ["external_id", "name", "phone", "email", "gender", "birth_date", "branch__code",
+                  "owner__username", "assets", "risk_level", "lifecycle_stage"]
+XLSX_MAX_ROWS = 1_000_000
+
+
+def manager_required(view):
+    """Pages for marketing managers and admins only."""
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not is_manager(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@login_required
+def customer_list(request):
+    """The filterable, sortable customer list with bulk actions."""
+    customer_filter = CustomerFilter(request.GET, queryset=customers_visible_to(request.user))
+    table = CustomerTable(customer_filter.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    template = "customers/_customer_table.html" if request.htmx else "customers/list.html"
+    return render(request, template, {
+        "filter": customer_filter, "table": table, "bulk_form": BulkActionForm(),
+        "query": request.GET.urlencode(),
+    })
+
+
+@login_required
+def customer_export(request):
+    """The filtered list as CSV or XLSX, formulas neutralised, own customers only."""
+    customer_filter = CustomerFilter(request.GET, queryset=customers_visible_to(request.user))
+    rows = customer_filter.qs.order_by("id").values_list(*EXPORT_COLUMNS)
+    header = [_("External id"), _("Name"), _("Phone"), _("Email"), _("Gender"), _("Birth date"), _("Branch"),
+              _("Account manager"), _("Assets"), _("Risk level"), _("Lifecycle stage")]
+    if request.GET.get("format") == "xlsx":
+        if rows.count() > XLSX_MAX_ROWS:
+            messages.error(request, _("Too many rows for one workbook; narrow the filter or export CSV."))
+            return redirect(reverse("customers:list") + "?" + request.GET.urlencode())
+        return xlsx_response("customers.xlsx", {_("Customers"): (header, rows.iterator(chunk_size=5000))})
+    return csv_response("customers.csv", header, rows.iterator(chunk_size=5000))
+
+
+@login_required
+@require_POST
+def customer_bulk_action(request):
+    """Add/remove a tag or assign an owner for the selected (or all filtered) customers."""
+    form = BulkActionForm(request.POST)
+    back = reverse("customers:list") + "?" + request.POST.get("query", "")
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect(back)
+    data = form.cleaned_data
+    visible = customers_visible_to(request.user)
+    if data["all_matching"]:
+        from django.http import QueryDict
+
+        targets = CustomerFilter(QueryDict(request.POST.get("query", "")), queryset=visible).qs
+    else:
+        targets = visible.filter(pk__in=data["id_list"])
+        if targets.count() != len(set(data["id_list"])):
+            raise Http404  # some ids are not this user's customers
+    if data["action"] == "assign_owner":
+        if not is_manager(request.user):
+            raise PermissionDenied
+        count = services.assign_owner(customers=targets, owner=data["owner"], by=request.user)
+        messages.success(request, _("%(n)d customers now belong to %(owner)s.") % {"n": count, "owner": data["owner"]})
+    elif data["action"] == "add_tag":
+        count = services.add_tag(tag=data["tag"], customers=targets, by=request.user)
+        messages.success(request, _("Tag %(tag)s added to %(n)d customers.") % {"tag": data["tag"].slug, "n": count})
+    else:
+        count = services.remove_tag(tag=data["tag"], customers=targets, by=request.user)
+        messages.success(request, _("Tag %(tag)s removed from %(n)d customers.") % {"tag": data["tag"].slug, "n": count})
+    return redirect(back)
+
+
+def _visible_customer(request, pk):
+    return get_object_or_404(customers_visible_to(request.user), pk=pk)
+
+
+@login_required
+def customer_detail(request, pk):
+    """Profile, tags and timeline of one customer."""
+    customer = _visible_customer(request, pk)
+    return render(request, "customers/detail.html", {
+        "customer": customer, "tag_links": tag_links_for(customer), "tag_form": CustomerTagForm(),
+        "timeline": customer_timeline(customer),
+    })
+
+
+@login_required
+@require_POST
+def customer_tags(request, pk):
+    """Add or remove one tag on one customer (htmx fragment or full redirect)."""
+    customer = _visible_customer(request, pk)
+    form = CustomerTagForm(request.POST)
+    one = customers_visible_to(request.user).filter(pk=customer.pk)
+    if form.is_valid():
+        tag = form.cleaned_data["tag"]
+        if request.POST.get("op") == "remove":
+            services.remove_tag(tag=tag, customers=one, by=request.user)
+        else:
+            services.add_tag(tag=tag, customers=one, by=request.user)
+    elif request.POST.get("tag"):
+        messages.error(request, _("Unknown tag %(tag)s.") % {"tag": request.POST.get("tag")})
+    if request.htmx:
+        return render(request, "customers/_tags.html", {
+            "customer": customer, "tag_links": tag_links_for(customer), "tag_form": CustomerTagForm(),
+            "form_errors": form.errors if request.POST.get("tag") else None,
+        })
+    return redirect("customers:detail", pk=customer.pk)
+
+
+# --- Tags --------------------------------------------------------------------------------------
+
+@manager_required
+def tag_list(request):
+    """All tags with customer counts."""
+    tags = tags_with_counts()
+    search = request.GET.get("q", "").strip()
+    if search:
+        tags = tags.filter(slug__contains=search.lower())
+    table = TagTable(tags)
+    RequestConfig(request, paginate={"per_page": 100}).configure(table)
+    return render(request, "customers/tags.html", {"table": table, "q": search})
+
+
+@manager_required
+def tag_create(request):
+    form = TagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tag = services.create_tag(**form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Tag %(tag)s created.") % {"tag": tag.slug})
+            return redirect("customers:tags")
+    return render(request, "customers/tag_form.html", {"form": form, "title": _("New tag")})
+
+
+@manager_required
+def tag_edit(request, pk):
+    tag = get_object_or_404(Tag, pk=pk)
+    form = TagForm(request.POST or None, instance=Tag.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_tag(tag=tag, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Tag %(tag)s saved.") % {"tag": tag.slug})
+            return redirect("customers:tags")
+    return render(request, "customers/tag_form.html", {"form": form, "title": _("Edit tag %(tag)s") % {"tag": tag.slug}})
+
+
+@manager_required
+def tag_delete(request, pk):
+    """Confirm with the number of customers that carry the tag, then delete it."""
+    tag = get_object_or_404(tags_with_counts(), pk=pk)
+    if request.method == "POST":
+        count = services.delete_tag(tag=tag)
+        messages.success(request, _("Tag %(tag)s deleted from %(n)d customers.") % {"tag": tag.slug, "n": count})
+        return redirect("customers:tags")
+    return render(request, "customers/tag_delete.html", {"tag": tag})
+
+
+@manager_required
+def tag_merge(request):
+    """Merge tags into one: first show what will move, then do it."""
+    form = TagMergeForm(request.POST or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        sources, target = list(form.cleaned_data["sources"]), form.cleaned_data["target"]
+        if request.POST.get("confirmed") == "1":
+            try:
+                moved = services.merge_tags(sources=sources, target=target, by=request.user)
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, _("Merged into %(tag)s; %(n)d customers gained it.") % {"tag": target.slug, "n": moved})
+                return redirect("customers:tags")
+        else:
+            preview = {"sources": tags_with_counts().filter(pk__in=[tag.pk for tag in sources]), "target": target}
+    return render(request, "customers/tag_merge.html", {"form": form, "preview": preview})
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    for field, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+# --- Import ------------------------------------------------------------------------------------
+
+STAGED_SESSION_KEY = "staged_imports"
+
+
+@manager_required
+def import_upload(request):
+    """Step 1 (upload) and step 2 (map columns, preview) of an import."""
+    token = request.POST.get("token") or request.GET.get("token")
+    if token:
+        return _import_mapping(request, token)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in ALLOWED_SUFFIXES:
+            form.add_error("file", _("Upload a CSV or XLSX file."))
+        else:
+            token = uuid.uuid4().hex
+            path = _staged_path(token, suffix)
+            with open(path, "wb") as target:
+                for chunk in upload.chunks():
+                    target.write(chunk)
+            staged = request.session.get(STAGED_SESSION_KEY, {})
+            staged[token] = {"suffix": suffix, "name": upload.name, "preset": form.cleaned_data["preset"],
+                             "delimiter": form.cleaned_data["delimiter"] or None}
+            request.session[STAGED_SESSION_KEY] = staged
+            return redirect(reverse("customers:import") + f"?token={token}")
+    recent = Job.objects.filter(kind=IMPORT_KIND, created_by=request.user)[:10]
+    return render(request, "customers/import_upload.html", {"form": form, "recent": recent})
+
+
+def _staged_path(token: str, suffix: str) -> Path:
+    folder = import_folder() / "staged"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{token}{suffix}"
+
+
+def _import_mapping(request, token):
+    staged = request.session.get(STAGED_SESSION_KEY, {}).get(token)
+    if staged is None:
+        raise Http404
+    path = _staged_path(token, staged["suffix"])
+    try:
+        frame = read_table(path, delimiter=staged["delimiter"])
+    except ImportFileError as error:
+        messages.error(request, str(error))
+        return redirect("customers:import")
+    headers = list(frame.columns)
+    preset = PRESETS.get(staged["preset"]) if staged["preset"] else None
+    initial = build_mapping(preset, headers).columns if preset else build_mapping(None, headers).columns
+    form = ImportMappingForm(request.POST or None, headers=headers, initial_mapping=initial,
+                             initial={"row_id_prefix": (preset or {}).get("row_id_prefix", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            build_mapping(form.mapping(), headers)
+        except MappingError as error:
+            form.add_error(None, str(error))
+        else:
+            job = queue_import_of_path(path=path, by=request.user, mapping=form.mapping(), delimiter=staged["delimiter"])
+            path.unlink(missing_ok=True)
+            return redirect("customers:import_status", job_id=job.pk)
+    return render(request, "customers/import_mapping.html", {
+        "form": form, "token": token, "file_name": staged["name"], "rows": len(frame),
+        "preview_header": headers, "preview_rows": frame.head(10).values.tolist(),
+        "fields": [form[f"col_{index}"] for index in range(len(headers))],
+    })
+
+
+def _own_import_job(request, job_id):
+    jobs = Job.objects.filter(kind=IMPORT_KIND)
+    if not request.user.is_superuser:
+        jobs = jobs.filter(created_by=request.user)
+    return get_object_or_404(jobs, pk=job_id)
+
+
+@manager_required
+def import_status(request, job_id):
+    """Step 3: progress bar (polled by htmx while running), then counts and errors."""
+    job = _own_import_job(request, job_id)
+    template = "customers/_import_progress.html" if request.htmx else "customers/import_status.html"
+    return render(request, template, {"job": job, "errors": job.errors[:200]})
+
+
+@manager_required
+def import_errors(request, job_id):
+    """The row-level error report as CSV."""
+    job = _own_import_job(request, job_id)
+    rows = ([item.get("row"), item.get("column"), item.get("value"), item.get("message")] for item in job.errors)
+    return csv_response(f"import-errors-{job.pk}.csv", [_("Row"), _("Column"), _("Value"), _("Message")], rows)
