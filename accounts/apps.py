@@ -8,7 +8,12 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from .services import ensure_role_groups
-
         # Role groups and their permissions exist after every migrate, on every database.
-        post_migrate.connect(lambda **kwargs: ensure_role_groups(), sender=self, weak=False)
+        # No sender: permissions of apps migrated after this one must be granted too.
+        post_migrate.connect(_ensure_role_groups, weak=False, dispatch_uid="loopcrm-role-groups")
+
+
+def _ensure_role_groups(**kwargs):
+    from .services import ensure_role_groups
+
+    ensure_role_groups()

@@ -40,6 +40,8 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = JobSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
+            return Job.objects.none()
         user = self.request.user
         jobs = Job.objects.all()
         if role_of(user) == Role.ADMIN:

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Branch, User
 
@@ -11,9 +12,10 @@ from .models import Customer, CustomerTag, LifecycleStage, Tag
 
 class CustomerFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
-    tag = django_filters.ModelMultipleChoiceFilter(
-        queryset=Tag.objects.all(), to_field_name="slug", method="filter_tags",
-        label=_("Tags (all of)"),
+    tag = extend_schema_field({"type": "array", "items": {"type": "string"}})(
+        django_filters.ModelMultipleChoiceFilter(
+            queryset=Tag.objects.all(), to_field_name="slug", method="filter_tags", label=_("Tags (all of)"),
+        )
     )
     branch = django_filters.ModelChoiceFilter(
         queryset=Branch.objects.all(), to_field_name="code", label=_("Branch")

@@ -8,6 +8,7 @@ so importing the same file twice changes nothing the second time.
 
 import csv
 import io
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -77,9 +78,13 @@ def read_table(path: str | Path, *, delimiter: str | None = None) -> pd.DataFram
             raise ImportFileError(_("The file is empty."))
         delimiter = delimiter or _sniff_delimiter(text[:65536])
         try:
-            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                                engine="c", skipinitialspace=False)
-        except pd.errors.ParserError as error:
+            # index_col=False and warnings as errors: a row with more cells than the header
+            # must be refused, not silently shifted into an index or truncated.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                                    engine="c", index_col=False)
+        except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
             raise ImportFileError(_("The file's rows do not line up with its header: %(error)s") % {"error": error}) from error
     frame.columns = [str(column).strip() for column in frame.columns]
     if len(set(frame.columns)) != len(frame.columns):

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models import BigIntegerField, Exists, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Now
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -86,7 +86,7 @@ def add_tag(*, tag: Tag, customers: QuerySet, by=None, source: str = Tag.Source.
     changed = _ids_or_everything(lacking)
     rows = lacking.annotate(
         _customer=F("pk"), _tag=Value(tag.pk), _source=Value(source),
-        _by=Value(by.pk if by else None), _at=Now(),
+        _by=Value(by.pk if by else None, output_field=BigIntegerField()), _at=Now(),
     ).values_list("_customer", "_tag", "_source", "_by", "_at")
     if by is not None:
         insert_from_select(

@@ -1,0 +1,149 @@
+"""The import engine on real and deliberately broken files."""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from django.conf import settings
+from django.db.models import Count
+
+from customers.importing import ImportFileError, import_customers
+from customers.models import Customer, CustomerTag, Tag
+from tests.factories import BranchFactory, CustomerFactory, UserFactory
+
+BANK_FILE = Path(settings.BASE_DIR) / "data" / "bank-marketing" / "bank-full.csv"
+CATEGORICAL = ["job", "marital", "education", "default", "housing", "loan", "contact", "poutcome"]
+
+
+def write(tmp_path, text: str, name="customers.csv", encoding="utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.django_db
+def test_bank_marketing_file_imports_with_tag_counts_equal_to_the_files_value_counts():
+    report = import_customers(BANK_FILE, mapping="bank-marketing")
+    assert (report.created, report.rejected) == (45_211, 0)
+    assert Customer.objects.count() == 45_211
+
+    expected = pd.read_csv(BANK_FILE, sep=";", dtype=str)
+    counts = dict(Tag.objects.annotate(n=Count("customer_links")).values_list("slug", "n"))
+    for column in CATEGORICAL:
+        for value, n in expected[column].value_counts().items():
+            slug = re.sub(r"[^a-z0-9]+", "-", f"{column}-{value}".lower()).strip("-")
+            assert counts[slug] == n, slug
+    assert counts["housing-yes"] == 25_130
+
+    first = Customer.objects.get(external_id="bank-1")
+    assert first.assets == 2143 and first.age is not None and first.extra["y"] == "no"
+    assert Customer.objects.get(external_id="bank-45211").external_id == "bank-45211"
+
+    links_before = CustomerTag.objects.count()
+    again = import_customers(BANK_FILE, mapping="bank-marketing")
+    assert (again.created, again.updated, again.unchanged, again.tag_links_added) == (0, 0, 45_211, 0)
+    assert CustomerTag.objects.count() == links_before
+
+
+@pytest.mark.django_db
+def test_default_mapping_maps_fields_tags_and_extra(tmp_path):
+    BranchFactory(code="SZ01")
+    UserFactory(username="alice", role="account_manager")
+    path = write(tmp_path, "external_id,name,branch,owner,assets,risk_level,lifecycle_stage,tags,wechat_id\n"
+                           "C1,张三,SZ01,alice,1500000.50,3,mature,vip|wechat,wx_1\n")
+    report = import_customers(path)
+    assert report.created == 1 and report.rejected == 0
+    customer = Customer.objects.get(external_id="C1")
+    assert (customer.name, customer.branch.code, customer.owner.username) == ("张三", "SZ01", "alice")
+    assert (customer.assets, customer.risk_level, customer.lifecycle_stage) == (1500000.50, 3, "mature")
+    assert sorted(customer.tags.values_list("slug", flat=True)) == ["vip", "wechat"]
+    assert customer.extra == {"wechat_id": "wx_1"}
+
+
+@pytest.mark.django_db
+def test_a_changed_row_is_updated_and_an_unchanged_row_left_alone(tmp_path):
+    import_customers(write(tmp_path, "external_id,name,assets\nC1,Ann,10\nC2,Ben,20\n"))
+    touched_at = Customer.objects.get(external_id="C2").updated_at
+    report = import_customers(write(tmp_path, "external_id,name,assets\nC1,Ann,11\nC2,Ben,20\n"))
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
+    assert Customer.objects.get(external_id="C1").assets == 11
+    assert Customer.objects.get(external_id="C2").updated_at == touched_at
+
+
+@pytest.mark.django_db
+def test_bad_rows_are_rejected_whole_and_reported_while_good_rows_import(tmp_path):
+    path = write(tmp_path, (
+        "external_id,name,assets,risk_level,email,birth_date\n"
+        "C1,Good,100,2,a@b.cn,1980-02-03\n"
+        "C2,Bad assets,abc,2,,\n"
+        "C3,Bad risk,5,9,,\n"
+        "C4,=HYPERLINK(\"http://evil\"),5,1,,\n"
+        "C5,Bad mail,5,1,not-an-email,\n"
+        "C6,Bad date,5,1,,31/31/1999\n"
+        ",No id,5,1,,\n"
+        "C7,Dup one,5,1,,\n"
+        "C7,Dup two,5,1,,\n"
+    ))
+    report = import_customers(path)
+    assert report.created == 1
+    assert report.rejected == 8
+    assert list(Customer.objects.values_list("external_id", flat=True)) == ["C1"]
+    by_row = {(error["row"], error["column"]) for error in report.errors}
+    assert {(2, "assets"), (3, "risk_level"), (4, "name"), (5, "email"), (6, "birth_date"),
+            (7, "external_id"), (8, "external_id"), (9, "external_id")} <= by_row
+    assert all(error["message"] for error in report.errors)
+
+
+@pytest.mark.django_db
+def test_a_file_level_problem_imports_nothing(tmp_path):
+    with pytest.raises(ImportFileError, match="external_id"):
+        import_customers(write(tmp_path, "name,assets\nAnn,10\n"), mapping={"columns": {"name": "name"}})
+    with pytest.raises(ImportFileError, match="neither UTF-8 nor GBK|binary"):
+        import_customers(_binary_file(tmp_path))
+    with pytest.raises(ImportFileError, match="empty"):
+        import_customers(write(tmp_path, ""))
+    with pytest.raises(ImportFileError, match="line up|rows"):
+        import_customers(write(tmp_path, "external_id,name\nC1,Ann,extra,cells\n"))
+    with pytest.raises(ImportFileError, match="unknown target"):
+        import_customers(write(tmp_path, "external_id,name\nC1,Ann\n"), mapping={"columns": {"name": "nickname"}})
+    assert Customer.objects.count() == 0
+
+
+def _binary_file(tmp_path):
+    path = tmp_path / "binary.csv"
+    path.write_bytes(b"\x00\x01\x02\xff\xfe" * 100)
+    return path
+
+
+@pytest.mark.django_db
+def test_gbk_csv_with_semicolons_is_read(tmp_path):
+    path = write(tmp_path, "external_id;name;gender\nG1;李四;男\n", encoding="gbk")
+    report = import_customers(path)
+    assert report.created == 1
+    customer = Customer.objects.get(external_id="G1")
+    assert (customer.name, customer.gender) == ("李四", "M")
+
+
+@pytest.mark.django_db
+def test_xlsx_files_import_like_csv(tmp_path):
+    path = tmp_path / "customers.xlsx"
+    pd.DataFrame({"external_id": ["X1", "X2"], "name": ["Ann", "Ben"], "vip": ["yes", "no"]}).to_excel(path, index=False)
+    report = import_customers(path, mapping={"columns": {"external_id": "external_id", "name": "name", "vip": "flag"}})
+    assert report.created == 2
+    assert list(Tag.objects.get(slug="vip").customers.values_list("external_id", flat=True)) == ["X1"]
+
+
+@pytest.mark.django_db
+def test_import_adds_tags_but_never_removes_manual_ones(tmp_path):
+    manual = Tag.objects.create(slug="called-back", name="called back")
+    CustomerFactory(external_id="C1", tags=[manual])
+    import_customers(write(tmp_path, "external_id,tags\nC1,vip\n"))
+    assert sorted(Customer.objects.get(external_id="C1").tags.values_list("slug", flat=True)) == ["called-back", "vip"]
+
+
+@pytest.mark.django_db
+def test_unknown_branch_or_owner_rejects_the_row(tmp_path):
+    report = import_customers(write(tmp_path, "external_id,branch,owner\nC1,NOPE,\nC2,,ghost\n"))
+    assert report.rejected == 2 and report.created == 0
+    assert {error["message"] for error in report.errors} == {"Unknown branch code.", "Unknown account manager username."}

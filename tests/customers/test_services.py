@@ -1,0 +1,78 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from customers import services
+from customers.models import ChangeLog, Customer, CustomerTag, DataVersion, Tag, TagChange
+from tests.factories import CustomerFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def version() -> int:
+    row = DataVersion.objects.filter(pk=1).first()
+    return row.version if row else 0
+
+
+def test_add_tag_links_only_customers_that_lack_it_and_records_who(mia):
+    vip = TagFactory(slug="vip")
+    has, lacks = CustomerFactory(tags=[vip]), CustomerFactory()
+    before = version()
+    added = services.add_tag(tag=vip, customers=Customer.objects.all(), by=mia)
+    assert added == 1
+    link = CustomerTag.objects.get(customer=lacks, tag=vip)
+    assert (link.added_by, link.source) == (mia, "manual")
+    assert TagChange.objects.filter(customer=lacks, tag_slug="vip", action="added", by=mia).count() == 1
+    assert not TagChange.objects.filter(customer=has).exists()
+    assert version() == before + 1
+    assert ChangeLog.objects.get(version=version()).customer_ids == [lacks.pk]
+
+
+def test_remove_tag_unlinks_and_logs(mia):
+    vip = TagFactory(slug="vip")
+    customer = CustomerFactory(tags=[vip])
+    assert services.remove_tag(tag=vip, customers=Customer.objects.all(), by=mia) == 1
+    assert not CustomerTag.objects.exists()
+    assert TagChange.objects.get(customer=customer).action == "removed"
+
+
+def test_nothing_to_do_does_not_bump_the_version():
+    vip = TagFactory(slug="vip")
+    CustomerFactory(tags=[vip])
+    before = version()
+    assert services.add_tag(tag=vip, customers=Customer.objects.all()) == 0
+    assert version() == before
+
+
+def test_merge_moves_customers_to_the_target_and_deletes_sources(mia):
+    wx, wechat, target = TagFactory(slug="wx"), TagFactory(slug="weixin"), TagFactory(slug="wechat")
+    a, b, c = CustomerFactory(tags=[wx]), CustomerFactory(tags=[wechat, wx]), CustomerFactory(tags=[target])
+    moved = services.merge_tags(sources=[wx, wechat], target=target, by=mia)
+    assert moved == 2
+    assert set(target.customers.all()) == {a, b, c}
+    assert not Tag.objects.filter(slug__in=["wx", "weixin"]).exists()
+
+
+def test_merge_into_itself_is_refused():
+    tag = TagFactory(slug="vip")
+    with pytest.raises(ValidationError):
+        services.merge_tags(sources=[tag], target=tag)
+
+
+def test_delete_tag_reports_how_many_carried_it():
+    vip = TagFactory(slug="vip")
+    CustomerFactory(tags=[vip]), CustomerFactory(tags=[vip])
+    assert services.delete_tag(tag=vip) == 2
+    assert not CustomerTag.objects.exists()
+
+
+def test_create_tag_refuses_a_slug_expressions_cannot_name():
+    with pytest.raises(ValidationError) as error:
+        services.create_tag(slug="VIP clients", name="VIP")
+    assert "vip-clients" in str(error.value)
+
+
+def test_assign_owner_moves_customers_to_the_owners_branch(alice, shenzhen):
+    customer = CustomerFactory()
+    services.assign_owner(customers=Customer.objects.filter(pk=customer.pk), owner=alice)
+    customer.refresh_from_db()
+    assert (customer.owner, customer.branch) == (alice, shenzhen)
