@@ -259,7 +259,9 @@ def _tag_pairs(frame: pd.DataFrame, mapping: Mapping, errors: _Errors) -> pd.Dat
         rows = exploded.index.map(frame.index.get_loc).to_numpy()
         part = pd.DataFrame({"row": rows, "slug": exploded.to_numpy()})
         part = part[part["slug"].ne("")]
-        bad_slug = part["slug"].map(tag_slug).ne(part["slug"])
+        distinct = part["slug"].unique()
+        invalid = {slug for slug in distinct if tag_slug(slug) != slug}
+        bad_slug = part["slug"].isin(invalid)
         if bad_slug.any():
             mask = np.zeros(len(frame), dtype=bool)
             mask[part.loc[bad_slug, "row"].to_numpy()] = True

@@ -32,14 +32,15 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
     is_new = out["id"].isna().to_numpy()
     fields = [name for name in COMPARED_FIELDS if name in out.columns]
     changed = np.zeros(len(out), dtype=bool)
+    known = out[~is_new]  # only rows that exist already can be changed or unchanged
     for name in fields:
-        changed |= ~is_new & (_comparable(out[name]) != _comparable(out[f"{name}_old"])).to_numpy()
+        changed[~is_new] |= (_comparable(known[name]) != _comparable(known[f"{name}_old"])).to_numpy()
     if "extra" in out.columns:
         # Imported extras are merged into what the customer already has, never replace it.
-        olds = [old if isinstance(old, dict) else {} for old in out["extra_old"]]
-        merged = [{**old, **new} for new, old in zip(out["extra"], olds, strict=True)]
-        changed |= ~is_new & np.array([new != old for new, old in zip(merged, olds, strict=True)], dtype=bool)
-        out["extra"] = merged
+        olds = [old if isinstance(old, dict) else {} for old in known["extra_old"]]
+        merged = [{**old, **new} for new, old in zip(known["extra"], olds, strict=True)]
+        changed[~is_new] |= np.array([new != old for new, old in zip(merged, olds, strict=True)], dtype=bool)
+        out.loc[~is_new, "extra"] = pd.Series(merged, index=known.index, dtype=object)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
 
     created = _insert_new(out[is_new], fields, now)

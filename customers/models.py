@@ -43,13 +43,15 @@ class Customer(models.Model):
     email = models.EmailField(_("email"), blank=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender, default=Gender.UNKNOWN)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # No single-column FK indexes: the (branch, id) and (owner, id) indexes below serve
+    # the same lookups, and every extra index slows a million-row import.
     branch = models.ForeignKey(
         Branch, verbose_name=_("branch"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="customers",
+        related_name="customers", db_index=False,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("account manager"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="customers",
+        null=True, blank=True, related_name="customers", db_index=False,
     )
     assets = models.DecimalField(_("assets"), max_digits=16, decimal_places=2, default=0)
     risk_level = models.PositiveSmallIntegerField(
@@ -148,8 +150,9 @@ class Tag(models.Model):
 class CustomerTag(models.Model):
     """One customer carrying one tag: who put it there, how, and when."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_links")
+    # The unique (customer, tag) and the (tag, customer) index cover both FK lookups.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links", db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_links", db_index=False)
     source = models.CharField(_("source"), max_length=12, choices=Tag.Source, default=Tag.Source.MANUAL)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -99,7 +99,7 @@ def test_import_through_the_pages_upload_map_and_status(web_as, mia, django_capt
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = web_as(mia)
-    upload = SimpleUploadedFile("people.csv", "external_id;name;vip\nU1;Ann;yes\nU2;Ben;no\n".encode())
+    upload = SimpleUploadedFile("people.csv", b"external_id;name;vip\nU1;Ann;yes\nU2;Ben;no\n")
     mapping_page = client.post("/customers/import/", {"file": upload, "delimiter": ";"}, follow=True)
     assert b"Ann" in mapping_page.content  # the preview
     token = mapping_page.context["token"]

@@ -1,0 +1,35 @@
+"""A marketing manager signs in, filters customers by tag and tags one inline, in a real browser."""
+
+import pytest
+
+from customers.models import CustomerTag
+from tests.factories import CustomerFactory, TagFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_manager_signs_in_filters_by_tag_and_tags_a_customer(live_server, page, screenshot):
+    UserFactory(username="mia", password="browser-pw-1", role="marketing_manager")
+    vip = TagFactory(slug="vip")
+    TagFactory(slug="wechat")
+    CustomerFactory(external_id="VIP-1", name="Wang Wei", tags=[vip])
+    CustomerFactory(external_id="STD-1", name="Li Na")
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "mia")
+    page.fill("#id_password", "browser-pw-1")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/customers/")
+    screenshot("01-customer-list")
+    assert page.locator("table.grid").inner_text().count("VIP-1") == 1
+
+    page.goto(f"{live_server.url}/customers/?tag=vip")
+    table = page.locator("#customer-table").inner_text()
+    assert "VIP-1" in table and "STD-1" not in table
+
+    page.click("text=VIP-1")
+    page.fill("#add-tag", "wechat")
+    page.keyboard.press("Enter")
+    page.locator("#customer-tags .chip", has_text="wechat").wait_for()
+    screenshot("02-customer-tagged")
+    assert CustomerTag.objects.filter(customer__external_id="VIP-1", tag__slug="wechat").exists()
