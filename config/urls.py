@@ -10,11 +10,13 @@ from accounts.api import TokenView
 from accounts.views import home
 from core.api import JobViewSet
 from customers.api import CustomerViewSet, TagViewSet
+from segments.api import SegmentViewSet
 
 router = DefaultRouter()
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("tags", TagViewSet, basename="tag")
 router.register("jobs", JobViewSet, basename="job")
+router.register("segments", SegmentViewSet, basename="segment")
 
 api_urls = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("customers.urls")),
+    path("segments/", include("segments.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -11,7 +11,7 @@ NAVIGATION = [
     ("customers:list", _("Customers"), {Role.ADMIN, Role.MARKETING_MANAGER, Role.ACCOUNT_MANAGER}),
     ("customers:tags", _("Tags"), {Role.ADMIN, Role.MARKETING_MANAGER}),
     ("customers:import", _("Import"), {Role.ADMIN, Role.MARKETING_MANAGER}),
-    ("segments:builder", _("Segments"), {Role.ADMIN, Role.MARKETING_MANAGER}),
+    ("segments:list", _("Segments"), {Role.ADMIN, Role.MARKETING_MANAGER}),
     ("campaigns:list", _("Campaigns"), {Role.ADMIN, Role.MARKETING_MANAGER}),
     ("campaigns:my_tasks", _("My tasks"), {Role.ACCOUNT_MANAGER}),
     ("campaigns:reports", _("Reports"), {Role.ADMIN, Role.MARKETING_MANAGER}),

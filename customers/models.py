@@ -1,5 +1,6 @@
 """Customers, tags and the links between them — the raw material of every audience."""
 
+import uuid
 from datetime import date
 
 from django.conf import settings
@@ -195,10 +196,13 @@ class DataVersion(models.Model):
     """One row: the version of customer and tag data, bumped by every write transaction.
 
     Writers lock this row until they commit, so versions become visible in order; a process
-    that caches audiences compares its version with this one and catches up from ChangeLog.
+    that caches audiences compares (epoch, version) with this row and catches up from ChangeLog.
+    The epoch changes whenever the row is created anew (a restored or fresh database), so a
+    cache can never mistake another database's version 3 for its own.
     """
 
     version = models.BigIntegerField(default=0)
+    epoch = models.UUIDField(default=uuid.uuid4)
 
 
 class ChangeLog(models.Model):

@@ -23,14 +23,15 @@ CHANGELOG_MAX_IDS = 20_000
 
 def record_change(customer_ids: Iterable[int] | None) -> int:
     """Bump the data version inside the caller's transaction and log what changed."""
-    ids = None if customer_ids is None else sorted(set(customer_ids))
+    ids = None if customer_ids is None else sorted({int(pk) for pk in customer_ids})
     if ids is not None and len(ids) > CHANGELOG_MAX_IDS:
         ids = None
-    DataVersion.objects.get_or_create(pk=1)
-    row = DataVersion.objects.select_for_update().get(pk=1)
-    row.version += 1
-    row.save(update_fields=["version"])
-    ChangeLog.objects.create(version=row.version, customer_ids=ids)
+    with transaction.atomic():
+        DataVersion.objects.get_or_create(pk=1)
+        row = DataVersion.objects.select_for_update().get(pk=1)
+        row.version += 1
+        row.save(update_fields=["version"])
+        ChangeLog.objects.create(version=row.version, customer_ids=ids)
     return row.version
 
 
@@ -174,6 +175,5 @@ def save_customer(*, customer: Customer, by=None, **changes) -> Customer:
     for field, value in changes.items():
         setattr(customer, field, value)
     customer.full_clean()
-    customer.save()
-    record_change([customer.pk])
+    customer.save()  # the post_save signal records the change
     return customer

@@ -20,3 +20,23 @@
     form.querySelector("[data-bulk-ids]").value = ids.join(",");
   });
 })();
+
+// Bars: widths come from data-width (percent) because inline styles are blocked by the CSP.
+(function () {
+  "use strict";
+  function sizeBars(root) {
+    (root || document).querySelectorAll("[data-width]").forEach(function (bar) {
+      var width = Math.max(0, Math.min(100, parseFloat(bar.getAttribute("data-width")) || 0));
+      bar.style.width = width + "%";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { sizeBars(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { sizeBars(event.target); });
+  // Enter in a builder "add" box presses its button instead of submitting the whole form.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches("[data-fragment]")) {
+      event.preventDefault();
+      event.target.nextElementSibling.click();
+    }
+  });
+})();

@@ -1,0 +1,186 @@
+"""Segments API: preview, saved segments, members and crowd overlap (/api/v1/segments/)."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.roles import is_manager
+from customers.api import CustomerSerializer
+
+from . import services
+from .expression import ExpressionError
+from .models import Segment
+from .selectors import audience_profile, members_page, segments_list
+
+
+class IsManager(permissions.BasePermission):
+    message = _("Segments are for marketing managers and admins.")
+
+    def has_permission(self, request, view):
+        return is_manager(request.user)
+
+
+def expression_error(error: ExpressionError) -> Response:
+    return Response(error.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+
+
+class ExpressionInput(serializers.Serializer):
+    expression = serializers.JSONField(required=False, help_text=_("The JSON tree, e.g. {\"tag\": \"vip\"}"))
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False,
+                                 help_text=_("The text form, e.g. vip AND assets >= 1000000"))
+
+    def validate(self, data):
+        if "expression" not in data and not data.get("text"):
+            raise serializers.ValidationError({"text": [_("Give an expression (JSON) or a text.")]})
+        return data
+
+
+class PreviewOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    took_ms = serializers.FloatField()
+    total = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    text = serializers.CharField()
+    expression = serializers.JSONField()
+    sample = serializers.ListField(child=serializers.DictField())
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    expression = serializers.JSONField(required=False)
+    text = serializers.CharField(required=False, allow_blank=True)
+    count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "description", "kind", "expression", "text", "count", "snapshot_at", "snapshot_count",
+                  "created_at", "updated_at"]
+        read_only_fields = ["id", "snapshot_at", "snapshot_count", "created_at", "updated_at"]
+
+    def get_count(self, segment) -> int:
+        return services.segment_audience(segment).count
+
+    def validate(self, data):
+        if self.instance is None and "expression" not in data and not data.get("text"):
+            raise serializers.ValidationError({"text": [_("Give an expression (JSON) or a text.")]})
+        return data
+
+    def save_segment(self, instance=None):
+        data = self.validated_data
+        expression = data.get("expression")
+        text = data.get("text") or None
+        if instance is not None and expression is None and text is None:
+            expression = instance.expression
+        current = {"name": "", "description": "", "kind": Segment.Kind.DYNAMIC}
+        if instance is not None:
+            current = {"name": instance.name, "description": instance.description, "kind": instance.kind}
+        try:
+            return services.save_segment(
+                name=data.get("name", current["name"]), description=data.get("description", current["description"]),
+                kind=data.get("kind", current["kind"]), expression=expression, text=text,
+                by=self.context["request"].user, segment=instance,
+            )
+        except ExpressionError as error:
+            raise _ExpressionFailure(error) from error
+
+
+class _ExpressionFailure(Exception):
+    def __init__(self, error: ExpressionError):
+        self.error = error
+
+
+class OverlapInput(serializers.Serializer):
+    crowds = serializers.ListField(
+        child=serializers.DictField(), min_length=2, max_length=4,
+        help_text=_("2–4 crowds, each {\"text\": …}, {\"expression\": …} or {\"segment\": id}"),
+    )
+
+
+@extend_schema(tags=["segments"])
+class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Saved segments (dynamic or snapshot) for marketing managers and admins."""
+
+    serializer_class = SegmentSerializer
+    permission_classes = [permissions.IsAuthenticated, IsManager]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return segments_list()
+
+    def perform_create(self, serializer):
+        serializer.instance = serializer.save_segment()
+
+    def perform_update(self, serializer):
+        serializer.instance = serializer.save_segment(serializer.instance)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _ExpressionFailure):
+            return expression_error(exc.error)
+        if isinstance(exc, ExpressionError):
+            return expression_error(exc)
+        return super().handle_exception(exc)
+
+    @extend_schema(request=ExpressionInput, responses={200: PreviewOutput})
+    @action(detail=False, methods=["post"], serializer_class=ExpressionInput, pagination_class=None)
+    def preview(self, request):
+        """Count, share and a sample of the customers an expression selects; 400 with the position on a bad one."""
+        data = ExpressionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.preview(expression=data.validated_data.get("expression"),
+                                  text=data.validated_data.get("text") or None)
+        return Response(result)
+
+    @extend_schema(responses={200: CustomerSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def members(self, request, pk=None):
+        """The segment's customers, paginated (dynamic: as of now; snapshot: as frozen)."""
+        audience = services.segment_audience(self.get_object())
+        paginator = self.paginator
+        page_size = paginator.get_page_size(request) or 50
+        try:
+            page_number = max(1, int(request.query_params.get("page", 1)))
+        except ValueError:
+            page_number = 1
+        customers = members_page(audience.bitmap, offset=(page_number - 1) * page_size, limit=page_size)
+        return Response({
+            "count": audience.count, "page": page_number, "page_size": page_size,
+            "results": CustomerSerializer(customers, many=True, context={"request": request}).data,
+        })
+
+    @action(detail=True, methods=["post"])
+    def refresh(self, request, pk=None):
+        """Take a snapshot segment's members again from today's data."""
+        segment = services.refresh_snapshot(segment=self.get_object())
+        return Response(SegmentSerializer(segment, context={"request": request}).data)
+
+    @action(detail=True, methods=["get"])
+    def profile(self, request, pk=None):
+        """The audience by branch, lifecycle, risk, asset tier and owner, beside all customers."""
+        profile = audience_profile(services.segment_audience(self.get_object()).bitmap)
+        return Response(_jsonable(profile))
+
+    @extend_schema(request=OverlapInput, responses={200: inline_serializer("Overlap", {
+        "crowds": serializers.ListField(child=serializers.DictField()), "total": serializers.IntegerField(),
+        "cells": serializers.ListField(child=serializers.DictField())})})
+    @action(detail=False, methods=["post"], serializer_class=OverlapInput, pagination_class=None)
+    def overlap(self, request):
+        """Sizes of every combination of 2–4 crowds (in / not in each)."""
+        data = OverlapInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        crowds = []
+        for index, crowd in enumerate(data.validated_data["crowds"]):
+            if "segment" in crowd:
+                segment = segments_list().filter(pk=crowd["segment"] if str(crowd["segment"]).isdigit() else 0).first()
+                if segment is None:
+                    raise serializers.ValidationError({"crowds": {index: [_("Unknown segment.")]}})
+                crowds.append({"segment": segment})
+            else:
+                crowds.append({"expression": crowd.get("expression"), "text": crowd.get("text")})
+        return Response(services.overlap(crowds=crowds))
+
+
+def _jsonable(profile: dict) -> dict:
+    return {key: ([{**row, "label": str(row["label"])} for row in value] if isinstance(value, list) else value)
+            for key, value in profile.items()}

@@ -1,0 +1,62 @@
+"""Resolving an expression's names against the database: tag slugs, branch codes and usernames
+become ids, and anything unknown is an ExpressionError the user can fix."""
+
+from django.utils.translation import gettext as _
+
+from accounts.models import Branch, User
+from customers.models import Tag
+
+from .expression import ExpressionError, fields_in, from_json, parse_with_positions, tags_in
+
+REFERENCES = {"branch": (Branch, "code"), "owner": (User, "username")}
+
+
+def read_expression(*, expression=None, text: str | None = None) -> tuple[dict, dict]:
+    """The normalised tree from either form, and the tag positions (text form only)."""
+    if expression is not None and text not in (None, ""):
+        raise ExpressionError(_("Give either an expression or a text, not both."))
+    if expression is not None:
+        return from_json(expression), {}
+    if text is None:
+        raise ExpressionError(_("Give an expression (JSON) or a text."))
+    return parse_with_positions(text)
+
+
+def resolve(tree: dict, tag_positions: dict[str, int] | None = None) -> dict:
+    """The tree with ids in place of names; unknown names raise ExpressionError."""
+    slugs = tags_in(tree)
+    tag_ids = dict(Tag.objects.filter(slug__in=slugs).values_list("slug", "id"))
+    unknown = sorted(slugs - set(tag_ids))
+    if unknown:
+        positions = [tag_positions[slug] for slug in unknown if tag_positions and slug in tag_positions]
+        raise ExpressionError(
+            _("Unknown tag: %(tags)s.") % {"tags": ", ".join(unknown)},
+            position=min(positions) if positions else None, details={"unknown_tags": unknown},
+        )
+    lookups = {}
+    for name, (model, key) in REFERENCES.items():
+        wanted = set()
+        for node in fields_in(tree):
+            if node["field"] == name and node["op"] != "isnull":
+                wanted.update(node["value"] if isinstance(node["value"], list) else [node["value"]])
+        found = dict(model.objects.filter(**{f"{key}__in": wanted}).values_list(key, "id")) if wanted else {}
+        missing = sorted(wanted - set(found))
+        if missing:
+            raise ExpressionError(_("Unknown %(field)s: %(values)s.") % {"field": name, "values": ", ".join(missing)})
+        lookups[name] = found
+    return _resolve(tree, tag_ids, lookups)
+
+
+def _resolve(node: dict, tag_ids: dict, lookups: dict) -> dict:
+    if "tag" in node:
+        return {"tag_id": tag_ids[node["tag"]]}
+    if "not" in node:
+        return {"not": _resolve(node["not"], tag_ids, lookups)}
+    for kind in ("all", "any"):
+        if kind in node:
+            return {kind: [_resolve(child, tag_ids, lookups) for child in node[kind]]}
+    name, op, value = node["field"], node["op"], node["value"]
+    if name in lookups and op != "isnull":
+        found = lookups[name]
+        value = [found[item] for item in value] if isinstance(value, list) else found[value]
+    return {"field": name, "op": op, "value": value}

@@ -1,0 +1,61 @@
+"""Reads about audiences: who is in them, and how they compare with all customers."""
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from pyroaring import BitMap
+
+from accounts.models import Branch, User
+from customers.models import Customer, LifecycleStage
+
+from . import engine
+from .models import Segment
+
+ASSET_TIERS = [
+    (_("under 100k"), None, 100_000), (_("100k–500k"), 100_000, 500_000), (_("500k–1M"), 500_000, 1_000_000),
+    (_("1M–5M"), 1_000_000, 5_000_000), (_("5M and over"), 5_000_000, None),
+]
+
+
+def segments_list() -> QuerySet[Segment]:
+    return Segment.objects.select_related("created_by").defer("snapshot")
+
+
+def members_page(bitmap: BitMap, *, offset: int, limit: int) -> list[Customer]:
+    """One page of an audience's customers, in id order (one query)."""
+    ids = [bitmap[index] for index in range(offset, min(offset + limit, len(bitmap)))]
+    found = Customer.objects.select_related("branch", "owner").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def audience_profile(bitmap: BitMap) -> dict:
+    """The audience beside all customers, by branch, lifecycle stage, risk level, asset tier and owner."""
+    index = engine.current_index()
+    universe = index.universe
+    audience_size, total = len(bitmap), len(universe)
+
+    def rows(values: dict, labels: dict, keep_order: bool = False) -> list[dict]:
+        result = []
+        for key, members in values.items():
+            in_audience = bitmap.intersection_cardinality(members)
+            everyone = len(members)
+            if not everyone:
+                continue
+            result.append({
+                "key": key, "label": labels.get(key, key if key is not None else _("none")),
+                "audience": in_audience, "all": everyone,
+                "audience_share": in_audience / audience_size if audience_size else None,
+                "all_share": everyone / total if total else None,
+            })
+        return result if keep_order else sorted(result, key=lambda row: (-row["audience"], str(row["label"])))
+
+    branches = dict(Branch.objects.values_list("id", "code"))
+    owners = dict(User.objects.filter(pk__in=[k for k in index.categorical["owner"] if k]).values_list("id", "username"))
+    tiers = {str(label): index.assets_between(low, high) for label, low, high in ASSET_TIERS}
+    return {
+        "audience": audience_size, "total": total,
+        "branch": rows(index.categorical["branch"], branches),
+        "lifecycle_stage": rows(index.categorical["lifecycle_stage"], dict(LifecycleStage.choices)),
+        "risk_level": rows(index.categorical["risk_level"], {}),
+        "owner": rows(index.categorical["owner"], owners),
+        "asset_tier": rows(tiers, {}, keep_order=True),
+    }
