@@ -254,11 +254,9 @@ def _tag_pairs(frame: pd.DataFrame, mapping: Mapping, errors: _Errors) -> pd.Dat
         chosen = values.isin(TRUE_WORDS).to_numpy()
         pieces.append(pd.DataFrame({"row": np.flatnonzero(chosen), "slug": slug}))
     for column in mapping.targets("tags"):
-        lists = frame[column].fillna("").str.split("|")
-        exploded = lists.explode().str.strip()
-        rows = exploded.index.map(frame.index.get_loc).to_numpy()
-        part = pd.DataFrame({"row": rows, "slug": exploded.to_numpy()})
-        part = part[part["slug"].ne("")]
+        found = [(row, slug.strip()) for row, cell in enumerate(frame[column].tolist()) if cell
+                 for slug in cell.split("|") if slug.strip()]
+        part = pd.DataFrame(found or None, columns=["row", "slug"]).astype({"row": int, "slug": object})
         distinct = part["slug"].unique()
         invalid = {slug for slug in distinct if tag_slug(slug) != slug}
         bad_slug = part["slug"].isin(invalid)

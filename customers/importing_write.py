@@ -48,6 +48,10 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
         if postgres:
             cursor.execute("ANALYZE import_rows")
 
+        # Small imports return the changed ids for the change log; a large one logs "everything"
+        # and only counts, sparing a million-id round trip.
+        returning = " RETURNING id" if len(out) <= CHANGELOG_MAX_IDS else ""
+
         # 1. New customers: every mapped value, defaults for the rest.
         insert_columns = ["external_id", *FIELD_COLUMNS, "do_not_contact", "opted_out_channels", "extra",
                           "created_at", "updated_at"]
@@ -65,10 +69,10 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
             f"INSERT INTO {customers} ({', '.join(quote(c) for c in insert_columns)}) "
             f"SELECT {', '.join(select_values)} FROM import_rows r "
             f"WHERE NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.external_id = r.external_id) "
-            f"ORDER BY r.row_number RETURNING id",
+            f"ORDER BY r.row_number{returning}",
             params,
         )
-        created_ids = [row[0] for row in cursor.fetchall()]
+        created_ids = _ids_or_count(cursor, returning)
         progress(len(created_ids))
 
         # 2. Changed customers: only where a mapped value differs; extras are merged, never replaced.
@@ -84,14 +88,16 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
         if differs:
             if postgres:
                 sql = (f"UPDATE {customers} AS c SET {', '.join(assignments)}, updated_at = %s FROM import_rows r "
-                       f"WHERE c.external_id = r.external_id AND ({' OR '.join(differs)}) RETURNING c.id")
+                       f"WHERE c.external_id = r.external_id AND ({' OR '.join(differs)})"
+                       f"{returning.replace('id', 'c.id')}")
             else:
                 # SQLite's UPDATE … FROM cannot alias its target, so the target is joined again as c.
                 sql = (f"UPDATE {customers} SET {', '.join(assignments)}, updated_at = %s "
                        f"FROM import_rows r JOIN {customers} c ON c.external_id = r.external_id "
-                       f"WHERE c.id = {customers}.id AND ({' OR '.join(differs)}) RETURNING {customers}.id")
+                       f"WHERE c.id = {customers}.id AND ({' OR '.join(differs)})"
+                       f"{returning.replace('id', customers + '.id')}")
             cursor.execute(sql, [now])
-            updated_ids = [row[0] for row in cursor.fetchall()]
+            updated_ids = _ids_or_count(cursor, returning)
 
         # 3. Missing tag links (imports add tags, never remove them).
         links_added, linked_ids = 0, []
@@ -104,19 +110,19 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
             cursor.execute(
                 f"INSERT INTO {links} (customer_id, tag_id, source, added_by_id, added_at) "
                 f"SELECT c.id, l.tag_id, %s, %s, %s FROM import_links l JOIN {customers} c ON c.external_id = l.external_id "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {links} x WHERE x.customer_id = c.id AND x.tag_id = l.tag_id) "
-                f"RETURNING customer_id",
+                f"WHERE NOT EXISTS (SELECT 1 FROM {links} x WHERE x.customer_id = c.id AND x.tag_id = l.tag_id)"
+                f"{returning.replace('id', 'customer_id')}",
                 [Tag.Source.IMPORT, by.pk if by else None, now],
             )
-            linked_ids = [row[0] for row in cursor.fetchall()]
+            linked_ids = _ids_or_count(cursor, returning)
             links_added = len(linked_ids)
             cursor.execute("DROP TABLE import_links")
         cursor.execute("DROP TABLE import_rows")
     progress(len(out))
 
-    touched = set(created_ids) | set(updated_ids) | set(linked_ids)
-    if touched:
-        record_change(touched if len(touched) <= CHANGELOG_MAX_IDS else None)
+    if created_ids or updated_ids or linked_ids:
+        listed = returning and (set(created_ids) | set(updated_ids) | set(linked_ids))
+        record_change(listed if listed and len(listed) <= CHANGELOG_MAX_IDS else None)
     created, updated = len(created_ids), len(updated_ids)
     return created, updated, len(out) - created - updated, links_added
 
@@ -133,3 +139,10 @@ def _staged_frame(out: pd.DataFrame, fields: list[str], has_extra: bool, postgre
     if has_extra:
         frame["extra"] = [json.dumps(value, ensure_ascii=False, sort_keys=True) for value in out["extra"]]
     return frame
+
+
+def _ids_or_count(cursor, returning: str) -> list:
+    """The returned ids, or (without RETURNING) a list as long as the affected row count."""
+    if returning:
+        return [row[0] for row in cursor.fetchall()]
+    return [None] * max(cursor.rowcount, 0)

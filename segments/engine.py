@@ -308,29 +308,34 @@ _index = AudienceIndex()
 
 def current_index() -> AudienceIndex:
     """This process's index, brought up to the latest committed data first."""
+    with _lock:
+        return refresh(_index)
+
+
+def refresh(index: AudienceIndex) -> AudienceIndex:
+    """Bring an index to the committed data: nothing, a patch from the change log, or a rebuild."""
     row = DataVersion.objects.filter(pk=1).values_list("epoch", "version").first()
     key = (str(row[0]), row[1]) if row else (None, 0)
-    with _lock:
-        if _index.key == key:
-            return _index
-        cached = _index.key
-        if cached is None or cached[0] != key[0] or cached[1] > key[1]:
-            _index.rebuild(key)
-            return _index
-        logs = list(ChangeLog.objects.filter(version__gt=cached[1], version__lte=key[1])
-                    .values_list("version", "customer_ids"))
-        changed: set[int] = set()
-        complete = len(logs) == key[1] - cached[1]  # a pruned log means we cannot patch
-        for _version, ids in logs:
-            if ids is None:
-                complete = False
-                break
-            changed.update(ids)
-        if complete and len(changed) <= PATCH_LIMIT:
-            _index.patch(changed, key)
-        else:
-            _index.rebuild(key)
-        return _index
+    if index.key == key:
+        return index
+    cached = index.key
+    if cached is None or cached[0] != key[0] or cached[1] > key[1]:
+        index.rebuild(key)
+        return index
+    logs = list(ChangeLog.objects.filter(version__gt=cached[1], version__lte=key[1])
+                .values_list("version", "customer_ids"))
+    changed: set[int] = set()
+    complete = len(logs) == key[1] - cached[1]  # a pruned log means we cannot patch
+    for _version, ids in logs:
+        if ids is None:
+            complete = False
+            break
+        changed.update(ids)
+    if complete and len(changed) <= PATCH_LIMIT:
+        index.patch(changed, key)
+    else:
+        index.rebuild(key)
+    return index
 
 
 def evaluate(resolved: dict) -> Audience:

@@ -271,6 +271,10 @@ class _Parser:
             raise ExpressionError(_("Unknown field “%(field)s”; fields are: %(fields)s.")
                                   % {"field": name.text, "fields": ", ".join(FIELDS)}, position=name.position)
         operator = self.take()
+        spoken = COMPARATORS.get(operator.text) or {"IN": "in", "BETWEEN": "between", "IS": "isnull"}.get(operator.keyword)
+        if spoken and spoken not in FIELDS[name.text].ops:
+            raise ExpressionError(_("%(field)s cannot be compared with “%(op)s”.") % {"field": name.text, "op": operator.text},
+                                  position=operator.position)
         if operator.kind == "cmp":
             op, value_token = COMPARATORS[operator.text], self.take()
             value = self.value(value_token)

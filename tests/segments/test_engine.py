@@ -1,0 +1,156 @@
+"""The bitmap engine against two independent evaluations: Python over plain records, and the
+naive junction-table SQL — on random data and random expressions (hypothesis)."""
+
+from datetime import date
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+
+from customers import services as customer_services
+from customers.models import Customer, Tag
+from segments import engine
+from segments.compiler import resolve
+from segments.engine import AudienceIndex, refresh
+from segments.expression import from_json
+from segments.naive import naive_ids
+from tests.factories import CustomerFactory, TagFactory
+from tests.segments.conftest import make_customers
+from tests.segments.strategies import expressions
+
+
+def age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def python_matches(record: dict, node: dict, today: date) -> bool:
+    """The expression's meaning, written out plainly: NULL never satisfies a comparison."""
+    if "tag" in node:
+        return node["tag"] in record["tags"]
+    if "all" in node:
+        return all(python_matches(record, child, today) for child in node["all"])
+    if "any" in node:
+        return any(python_matches(record, child, today) for child in node["any"])
+    if "not" in node:
+        return not python_matches(record, node["not"], today)
+    name, op, value = node["field"], node["op"], node["value"]
+    actual = {
+        "age": age_on(record["birth_date"], today) if record["birth_date"] else None,
+        "created_at": record["created_day"],
+    }.get(name, record.get(name))
+    if op == "isnull":
+        return (actual is None) == value
+    if actual is None:
+        return False
+    if name == "created_at":
+        value = [date.fromisoformat(v) for v in value] if isinstance(value, list) else date.fromisoformat(value)
+    if name == "assets":
+        actual = float(actual)
+    return {
+        "eq": lambda: actual == value, "ne": lambda: actual != value, "lt": lambda: actual < value,
+        "lte": lambda: actual <= value, "gt": lambda: actual > value, "gte": lambda: actual >= value,
+        "in": lambda: actual in value, "between": lambda: value[0] <= actual <= value[1],
+    }[op]()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=expressions())
+def test_engine_agrees_with_python_and_naive_sql_on_random_expressions(random_customers, tree):
+    today = timezone.localdate()
+    normalised = from_json(tree)
+    expected = {record["id"] for record in random_customers if python_matches(record, normalised, today)}
+    resolved = resolve(normalised)
+    assert set(engine.evaluate(resolved).bitmap) == expected
+    assert naive_ids(resolved) == expected
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_engine_agrees_on_other_random_customer_bases(db, seed):
+    records = make_customers(seed=seed, size=250)
+    today = timezone.localdate()
+    for text in ["vip AND NOT dormant", "assets >= 100000 OR risk_level IS NULL", "NOT (branch = SZ01 OR owner = bob)",
+                 "age BETWEEN 30 AND 50 AND lifecycle_stage IN (mature, growth)", "created_at = 2024-06-30"]:
+        from segments.expression import parse
+
+        tree = parse(text)
+        expected = {r["id"] for r in records if python_matches(r, tree, today)}
+        assert set(engine.evaluate(resolve(tree)).bitmap) == expected, text
+
+
+def count(text: str) -> int:
+    from segments.services import preview
+
+    return preview(text=text)["count"]
+
+
+def test_a_tag_change_is_seen_by_the_next_query(db, mia):
+    vip = TagFactory(slug="vip")
+    customers = [CustomerFactory() for _ in range(3)]
+    assert count("vip") == 0
+    customer_services.add_tag(tag=vip, customers=Customer.objects.filter(pk=customers[0].pk), by=mia)
+    assert count("vip") == 1
+    customer_services.remove_tag(tag=vip, customers=Customer.objects.all(), by=mia)
+    assert count("vip") == 0
+
+
+def test_an_import_is_seen_by_the_next_query(db, tmp_path):
+    from customers.importing import import_customers
+
+    TagFactory(slug="vip")
+    assert count("vip") == 0
+    path = tmp_path / "c.csv"
+    path.write_text("external_id,tags,assets\nI1,vip,5\nI2,vip,2000000\n")
+    import_customers(path)
+    assert count("vip") == 2
+    assert count("vip AND assets >= 1000000") == 1
+
+
+def test_edits_deletes_and_tag_renames_are_seen(db, mia):
+    vip = TagFactory(slug="vip")
+    rich = CustomerFactory(assets=5_000_000, tags=[vip])
+    assert count("assets >= 1000000") == 1
+    customer_services.save_customer(customer=rich, assets=10)
+    assert count("assets >= 1000000") == 0
+    customer_services.update_tag(tag=vip, name="VIP", category=Tag.Category.ASSET, slug="vip-client")
+    assert count("vip-client") == 1
+    rich.delete()
+    assert count("vip-client") == 0
+
+
+def test_two_processes_each_catch_up_with_writes_made_elsewhere(db, mia):
+    """Two indexes stand for two web/worker processes; each patches from the change log."""
+    vip = TagFactory(slug="vip")
+    first, second = CustomerFactory(), CustomerFactory()
+    process_a, process_b = refresh(AudienceIndex()), refresh(AudienceIndex())
+    customer_services.add_tag(tag=vip, customers=Customer.objects.filter(pk=first.pk), by=mia)
+    refresh(process_a)
+    customer_services.add_tag(tag=vip, customers=Customer.objects.filter(pk=second.pk), by=mia)
+    for process in (refresh(process_a), refresh(process_b)):
+        assert set(process.tags[vip.pk]) == {first.pk, second.pk}
+
+
+def test_a_large_change_rebuilds_instead_of_patching(db, monkeypatch):
+    vip = TagFactory(slug="vip")
+    customers = [CustomerFactory() for _ in range(5)]
+    index = refresh(AudienceIndex())
+    monkeypatch.setattr(engine, "PATCH_LIMIT", 2)
+    rebuilt = []
+    monkeypatch.setattr(AudienceIndex, "rebuild", lambda self, key, original=AudienceIndex.rebuild: (
+        rebuilt.append(key), original(self, key)))
+    customer_services.add_tag(tag=vip, customers=Customer.objects.filter(pk__in=[c.pk for c in customers]))
+    refresh(index)
+    assert rebuilt and len(index.tags[vip.pk]) == 5
+
+
+def test_a_different_database_is_never_mistaken_for_the_cached_one(db):
+    """The epoch differs when the version row is new, even if the version number matches."""
+    from customers.models import DataVersion
+
+    CustomerFactory()
+    index = refresh(AudienceIndex())
+    row = DataVersion.objects.get(pk=1)
+    DataVersion.objects.filter(pk=1).delete()
+    DataVersion.objects.create(pk=1, version=row.version)  # same number, new epoch
+    Customer.objects.all().delete()
+    DataVersion.objects.filter(pk=1).update(version=row.version)
+    assert len(refresh(index).universe) == 0
