@@ -40,10 +40,13 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
     if has_extra:
         types["extra"] = "jsonb" if postgres else "text"
     with connection.cursor() as cursor:
+        if postgres:
+            # Room for the hash joins of a million-row file (this transaction only).
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("DROP TABLE IF EXISTS import_rows")
-        cursor.execute("CREATE TEMPORARY TABLE import_rows (row_number integer, {})".format(
+        cursor.execute("CREATE TEMPORARY TABLE import_rows ({})".format(
             ", ".join(f"{quote(name)} {types[name]}" for name in columns)))
-        copy_rows("import_rows", ["row_number", *columns], staged)
+        copy_rows("import_rows", columns, staged)
         cursor.execute("CREATE INDEX import_rows_external_id ON import_rows (external_id)")
         if postgres:
             cursor.execute("ANALYZE import_rows")
@@ -69,7 +72,7 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
             f"INSERT INTO {customers} ({', '.join(quote(c) for c in insert_columns)}) "
             f"SELECT {', '.join(select_values)} FROM import_rows r "
             f"WHERE NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.external_id = r.external_id) "
-            f"ORDER BY r.row_number{returning}",
+            f"{returning}",
             params,
         )
         created_ids = _ids_or_count(cursor, returning)
@@ -110,8 +113,7 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
             cursor.execute(
                 f"INSERT INTO {links} (customer_id, tag_id, source, added_by_id, added_at) "
                 f"SELECT c.id, l.tag_id, %s, %s, %s FROM import_links l JOIN {customers} c ON c.external_id = l.external_id "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {links} x WHERE x.customer_id = c.id AND x.tag_id = l.tag_id)"
-                f"{returning.replace('id', 'customer_id')}",
+                f"WHERE true ON CONFLICT (customer_id, tag_id) DO NOTHING{returning.replace('id', 'customer_id')}",
                 [Tag.Source.IMPORT, by.pk if by else None, now],
             )
             linked_ids = _ids_or_count(cursor, returning)
@@ -128,7 +130,7 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
 
 
 def _staged_frame(out: pd.DataFrame, fields: list[str], has_extra: bool, postgres: bool) -> pd.DataFrame:
-    frame = pd.DataFrame({"row_number": range(len(out)), "external_id": out["external_id"].to_numpy()})
+    frame = pd.DataFrame({"external_id": out["external_id"].to_numpy()})
     for name in fields:
         values = out[name]
         if name == "assets":

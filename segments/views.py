@@ -65,6 +65,7 @@ def _preview_context(text: str) -> dict:
                 "at": text[position:position + 1] if position is not None else None,
                 "after": text[position + 1:] if position is not None else None}
     result["tree"] = _tree_rows(result["expression"])
+    result["share_pct"] = result["share"] * 100 if result["share"] is not None else None
     return result
 
 
@@ -173,7 +174,7 @@ def overlap(request):
         else:
             for cell in result["cells"]:
                 cell["builder_url"] = reverse("segments:builder") + "?" + _query(cell["text"])
-                cell["share"] = cell["count"] / result["total"] if result["total"] else None
+                cell["share_pct"] = cell["count"] / result["total"] * 100 if result["total"] else None
     return render(request, "segments/overlap.html", {"form": form, "result": result, "error": error})
 
 
