@@ -8,24 +8,30 @@ OWNERS = ["alice", "bob"]
 STAGES = ["potential", "new", "growth", "mature", "declining", "churned"]
 
 
+def compare(field: str, ops: list[str], values):
+    """Comparisons of one field with one of the given operators and a drawn value."""
+    return st.builds(lambda op, value: {"field": field, "op": op, "value": value}, st.sampled_from(ops), values)
+
+
 def comparisons():
     assets = st.sampled_from([0, 1_000, 50_000, 100_000, 500_000, 1_000_000])
     ages = st.integers(min_value=18, max_value=80)
     days = st.sampled_from(["2020-01-01", "2024-06-30", "2026-11-25", "2030-01-01"])
+    ordered = ["eq", "ne", "lt", "lte", "gt", "gte"]
+    pairs = st.tuples
     return st.one_of(
-        st.builds(lambda op, v: {"field": "assets", "op": op, "value": v}, st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte"]), assets),
-        st.builds(lambda a, b: {"field": "assets", "op": "between", "value": sorted([a, b])}, assets, assets),
-        st.builds(lambda op, v: {"field": "risk_level", "op": op, "value": v}, st.sampled_from(["eq", "ne", "lt", "gte"]),
-                  st.integers(1, 5)),
-        st.builds(lambda v: {"field": "risk_level", "op": "isnull", "value": v}, st.booleans()),
-        st.builds(lambda v: {"field": "lifecycle_stage", "op": "in", "value": v}, st.lists(st.sampled_from(STAGES), min_size=1, max_size=3)),
-        st.builds(lambda op, v: {"field": "branch", "op": op, "value": v}, st.sampled_from(["eq", "ne"]), st.sampled_from(BRANCHES)),
-        st.builds(lambda v: {"field": "branch", "op": "isnull", "value": v}, st.booleans()),
-        st.builds(lambda v: {"field": "owner", "op": "in", "value": v}, st.lists(st.sampled_from(OWNERS), min_size=1, max_size=2)),
-        st.builds(lambda op, v: {"field": "gender", "op": op, "value": v}, st.sampled_from(["eq", "ne"]), st.sampled_from(["F", "M", "U"])),
-        st.builds(lambda op, v: {"field": "age", "op": op, "value": v}, st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte"]), ages),
-        st.builds(lambda a, b: {"field": "age", "op": "between", "value": sorted([a, b])}, ages, ages),
-        st.builds(lambda op, v: {"field": "created_at", "op": op, "value": v}, st.sampled_from(["lt", "gte", "eq"]), days),
+        compare("assets", ordered, assets),
+        compare("assets", ["between"], pairs(assets, assets).map(sorted)),
+        compare("risk_level", ["eq", "ne", "lt", "gte"], st.integers(1, 5)),
+        compare("risk_level", ["isnull"], st.booleans()),
+        compare("lifecycle_stage", ["in"], st.lists(st.sampled_from(STAGES), min_size=1, max_size=3)),
+        compare("branch", ["eq", "ne"], st.sampled_from(BRANCHES)),
+        compare("branch", ["isnull"], st.booleans()),
+        compare("owner", ["in"], st.lists(st.sampled_from(OWNERS), min_size=1, max_size=2)),
+        compare("gender", ["eq", "ne"], st.sampled_from(["F", "M", "U"])),
+        compare("age", ordered, ages),
+        compare("age", ["between"], pairs(ages, ages).map(sorted)),
+        compare("created_at", ["lt", "gte", "eq"], days),
     )
 
 
