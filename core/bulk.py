@@ -31,14 +31,19 @@ def copy_rows(table: str, columns: list[str], frame, *, chunk_rows: int = 200_00
     if connection.vendor == "postgresql":
         import io
 
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
+        # pyarrow's CSV writer is several times faster than DataFrame.to_csv. Quoting every
+        # value leaves only NULLs unquoted, which is exactly how COPY's CSV format reads NULL.
+        options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
         with connection.cursor() as cursor:
             for start in range(0, len(frame), chunk_rows):
-                buffer = io.StringIO()
-                frame.iloc[start:start + chunk_rows][columns].to_csv(buffer, index=False, header=False, na_rep="\\N")
+                buffer = io.BytesIO()
+                part = pa.Table.from_pandas(frame.iloc[start:start + chunk_rows][columns], preserve_index=False)
+                pa_csv.write_csv(part, buffer, write_options=options)
                 buffer.seek(0)
-                cursor.cursor.copy_expert(
-                    f"COPY {quote(table)} ({column_sql}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
-                )
+                cursor.cursor.copy_expert(f"COPY {quote(table)} ({column_sql}) FROM STDIN WITH (FORMAT csv)", buffer)
         return len(frame)
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {quote(table)} ({column_sql}) VALUES ({placeholders})"
