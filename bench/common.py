@@ -19,6 +19,11 @@ def setup_django() -> str:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Production-like settings (no DEBUG query log); the in-process test client talks plain HTTP.
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
     url = os.environ["DATABASE_URL"]
     if url.startswith("postgres"):
         name = url.rsplit("/", 1)[1]

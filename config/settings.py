@@ -242,6 +242,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "core.jobs.expire_stale_jobs",
         "schedule": crontab(minute="*/15"),
     },
+    "purge-stale-uploads": {
+        "task": "customers.jobs.purge_stale_uploads",
+        "schedule": crontab(minute=30, hour=3),
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------------------

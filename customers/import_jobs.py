@@ -72,6 +72,21 @@ def run_import(*, job_id: str) -> dict:
                                   by=job.created_by, progress=progress)
     except ImportFileError as error:
         job_services.fail_job(job_id=job_id, errors=[{"row": None, "column": None, "value": "", "message": str(error)}])
+        path.unlink(missing_ok=True)
         return {}
     job_services.finish_job(job_id=job_id, result=report.as_result(), errors=report.errors)
+    path.unlink(missing_ok=True)  # the result and the row errors are kept on the job
     return report.as_result()
+
+
+def purge_stale_uploads(*, older_than_hours: int = 24) -> int:
+    """Delete uploads left behind: files staged for mapping and never imported."""
+    import time
+
+    cutoff = time.time() - older_than_hours * 3600
+    removed = 0
+    for path in (import_folder() / "staged").glob("*"):
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

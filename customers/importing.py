@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pa_compute
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -254,9 +256,13 @@ def _tag_pairs(frame: pd.DataFrame, mapping: Mapping, errors: _Errors) -> pd.Dat
         chosen = values.isin(TRUE_WORDS).to_numpy()
         pieces.append(pd.DataFrame({"row": np.flatnonzero(chosen), "slug": slug}))
     for column in mapping.targets("tags"):
-        found = [(row, slug.strip()) for row, cell in enumerate(frame[column].tolist()) if cell
-                 for slug in cell.split("|") if slug.strip()]
-        part = pd.DataFrame(found or None, columns=["row", "slug"]).astype({"row": int, "slug": object})
+        # Split and flatten in Arrow (C++): a Python loop over a million cells took seconds.
+        lists = pa_compute.split_pattern(pa.array(frame[column].fillna(""), type=pa.string()), "|")
+        part = pd.DataFrame({
+            "row": pa_compute.list_parent_indices(lists).to_numpy(),
+            "slug": pa_compute.utf8_trim_whitespace(pa_compute.list_flatten(lists)).to_numpy(zero_copy_only=False),
+        })
+        part = part[part["slug"] != ""]
         distinct = part["slug"].unique()
         invalid = {slug for slug in distinct if tag_slug(slug) != slug}
         bad_slug = part["slug"].isin(invalid)

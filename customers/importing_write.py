@@ -47,7 +47,6 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
         cursor.execute("CREATE TEMPORARY TABLE import_rows ({})".format(
             ", ".join(f"{quote(name)} {types[name]}" for name in columns)))
         copy_rows("import_rows", columns, staged)
-        cursor.execute("CREATE INDEX import_rows_external_id ON import_rows (external_id)")
         if postgres:
             cursor.execute("ANALYZE import_rows")
 
@@ -71,8 +70,7 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
         cursor.execute(
             f"INSERT INTO {customers} ({', '.join(quote(c) for c in insert_columns)}) "
             f"SELECT {', '.join(select_values)} FROM import_rows r "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {customers} c WHERE c.external_id = r.external_id) "
-            f"{returning}",
+            f"WHERE true ON CONFLICT (external_id) DO NOTHING{returning}",
             params,
         )
         created_ids = _ids_or_count(cursor, returning)

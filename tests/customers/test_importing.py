@@ -147,3 +147,20 @@ def test_unknown_branch_or_owner_rejects_the_row(tmp_path):
     report = import_customers(write(tmp_path, "external_id,branch,owner\nC1,NOPE,\nC2,,ghost\n"))
     assert report.rejected == 2 and report.created == 0
     assert {error["message"] for error in report.errors} == {"Unknown branch code.", "Unknown account manager username."}
+
+
+def test_staged_uploads_older_than_a_day_are_purged(settings, tmp_path):
+    import os
+    import time
+
+    from customers.import_jobs import import_folder, purge_stale_uploads
+
+    settings.MEDIA_ROOT = tmp_path
+    staged = import_folder() / "staged"
+    staged.mkdir(parents=True, exist_ok=True)
+    old, fresh = staged / "old.csv", staged / "fresh.csv"
+    old.write_text("x"), fresh.write_text("y")
+    two_days_ago = time.time() - 48 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    assert purge_stale_uploads() == 1
+    assert not old.exists() and fresh.exists()
