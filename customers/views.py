@@ -6,7 +6,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -85,8 +85,6 @@ def customer_bulk_action(request):
     data = form.cleaned_data
     visible = customers_visible_to(request.user)
     if data["all_matching"]:
-        from django.http import QueryDict
-
         targets = CustomerFilter(QueryDict(request.POST.get("query", "")), queryset=visible).qs
     else:
         targets = visible.filter(pk__in=data["id_list"])

@@ -75,19 +75,11 @@ class SegmentSerializer(serializers.ModelSerializer):
         current = {"name": "", "description": "", "kind": Segment.Kind.DYNAMIC}
         if instance is not None:
             current = {"name": instance.name, "description": instance.description, "kind": instance.kind}
-        try:
-            return services.save_segment(
-                name=data.get("name", current["name"]), description=data.get("description", current["description"]),
-                kind=data.get("kind", current["kind"]), expression=expression, text=text,
-                by=self.context["request"].user, segment=instance,
-            )
-        except ExpressionError as error:
-            raise _ExpressionFailure(error) from error
-
-
-class _ExpressionFailure(Exception):
-    def __init__(self, error: ExpressionError):
-        self.error = error
+        return services.save_segment(
+            name=data.get("name", current["name"]), description=data.get("description", current["description"]),
+            kind=data.get("kind", current["kind"]), expression=expression, text=text,
+            by=self.context["request"].user, segment=instance,
+        )
 
 
 class OverlapInput(serializers.Serializer):
@@ -116,8 +108,6 @@ class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         serializer.instance = serializer.save_segment(serializer.instance)
 
     def handle_exception(self, exc):
-        if isinstance(exc, _ExpressionFailure):
-            return expression_error(exc.error)
         if isinstance(exc, ExpressionError):
             return expression_error(exc)
         return super().handle_exception(exc)

@@ -1,6 +1,9 @@
 """Segment pages: the audience builder with live count, saved segments, profile and overlap."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,7 +15,7 @@ from customers.views import manager_required
 
 from . import services
 from .editing import edit, parse_path
-from .expression import ExpressionError, parse
+from .expression import ExpressionError, parse, to_text
 from .forms import OverlapForm, SegmentForm
 from .models import Segment
 from .selectors import audience_profile, members_page, segments_list
@@ -38,11 +41,7 @@ def builder(request, pk=None):
             saved = services.save_segment(segment=segment, by=request.user, **form.cleaned_data)
         except ExpressionError as error:
             form.add_error("text", str(error))
-        except Exception as error:  # a duplicate name surfaces as a validation error from full_clean
-            from django.core.exceptions import ValidationError
-
-            if not isinstance(error, ValidationError):
-                raise
+        except ValidationError as error:  # e.g. a name already taken (the model's full_clean)
             for field, problems in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)
         else:
@@ -79,8 +78,6 @@ def _tree_rows(node: dict, path: str = "") -> dict:
         return {"kind": kind, "path": path, "children": [_tree_rows(child, child_path(i)) for i, child in enumerate(node[kind])]}
     if "not" in node:
         return {"kind": "not", "path": path, "children": [_tree_rows(node["not"], child_path(0))]}
-    from .expression import to_text
-
     return {"kind": "leaf", "path": path, "text": to_text(node), "is_tag": "tag" in node}
 
 
@@ -103,8 +100,6 @@ def builder_edit(request):
     except ExpressionError as error:
         return render(request, "segments/_preview.html", {
             "preview": {**_preview_context(text), "edit_error": error}})
-    from .expression import to_text
-
     new_text = to_text(new) if new else ""
     return render(request, "segments/_edit.html", {"text": new_text, "preview": _preview_context(new_text)})
 
@@ -179,6 +174,4 @@ def overlap(request):
 
 
 def _query(text: str) -> str:
-    from urllib.parse import urlencode
-
     return urlencode({"text": text})

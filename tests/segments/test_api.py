@@ -105,3 +105,11 @@ def test_profile_compares_the_audience_with_everyone(api_as, mia, crowd):
     assert profile["audience"] == 2 and profile["total"] == 4
     tiers = {row["label"]: (row["audience"], row["all"]) for row in profile["asset_tier"]}
     assert tiers["1M–5M"] == (1, 1) and tiers["500k–1M"] == (1, 1) and tiers["under 100k"] == (0, 2)
+
+
+def test_a_taken_segment_name_is_a_400_not_a_500(api_as, mia, crowd):
+    client = api_as(mia)
+    assert client.post("/api/v1/segments/", {"name": "VIP", "text": "vip"}, format="json").status_code == 201
+    again = client.post("/api/v1/segments/", {"name": "VIP", "text": "wechat"}, format="json")
+    assert again.status_code == 400 and "name" in again.json()
+    assert Segment.objects.count() == 1

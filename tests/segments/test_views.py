@@ -63,3 +63,12 @@ def test_overlap_page_links_each_cell_to_the_builder(web_as, mia):
 def test_account_managers_cannot_open_segment_pages(web_as, alice):
     for url in ["/segments/", "/segments/builder/", "/segments/overlap/"]:
         assert web_as(alice).get(url).status_code == 403
+
+
+def test_builder_reports_a_taken_name_on_the_form(web_as, mia):
+    setup_crowd()
+    client = web_as(mia)
+    client.post("/segments/builder/", {"name": "VIPs", "text": "vip", "kind": "dynamic"})
+    response = client.post("/segments/builder/", {"name": "VIPs", "text": "wechat", "kind": "dynamic"})
+    assert response.status_code == 200 and "already exists" in response.content.decode()
+    assert Segment.objects.count() == 1
