@@ -109,6 +109,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] == str(_SQLITE_PATH):
+        _SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
     # Web server and worker write the same file: WAL plus IMMEDIATE transactions avoid
     # "database is locked" (PITFALLS.md); a long timeout rides out a large import.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
