@@ -34,6 +34,7 @@ def setup_django() -> str:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)  # DEBUG=0 serves hashed static names
     return url.split("://")[0]
 
 

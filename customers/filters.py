@@ -33,7 +33,12 @@ class CustomerFilter(django_filters.FilterSet):
         fields = ["search", "tag", "branch", "owner", "lifecycle_stage", "risk_level", "assets_min", "assets_max"]
 
     def filter_search(self, queryset, name, value):
-        """Exact id or e-mail, or a name or phone prefix: all served by indexes at 1M rows."""
+        """Exact id or e-mail, or a name or phone prefix.
+
+        The OR over several columns is a scan (~200 ms at 1M customers, docs/benchmarks.md); prefix
+        indexes on name and phone were dropped because this query never used them and they cost
+        15 % of a large import.
+        """
         value = value.strip()
         if not value:
             return queryset

@@ -87,9 +87,6 @@ class Customer(models.Model):
             models.Index(fields=["owner", "id"]),
             models.Index(fields=["lifecycle_stage", "id"]),
             models.Index(fields=["assets"]),
-            # Prefix search (name or phone starts with …) under any collation on PostgreSQL.
-            models.Index(fields=["name"], name="customer_name_prefix", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["phone"], name="customer_phone_prefix", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [
             models.CheckConstraint(

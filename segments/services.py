@@ -31,7 +31,7 @@ def preview(*, expression=None, text: str | None = None, sample_size: int = 10) 
     rows = {row["id"]: row for row in Customer.objects.filter(pk__in=sample_ids).values(*SAMPLE_FIELDS)}
     return {
         "count": audience.count, "took_ms": round(audience.took_ms, 3), "total": total,
-        "share": round(audience.count / total, 4) if total else None,
+        "share": round(audience.count / total, 6) if total else None,
         "expression": tree, "text": to_text(tree),
         "sample": [_sample_row(rows[pk]) for pk in sample_ids if pk in rows],
     }
