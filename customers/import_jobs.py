@@ -1,10 +1,11 @@
 """Queue an uploaded customer file for import, and run it in a worker."""
 
+import logging
 import shutil
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils.translation import gettext as _
 
 from core import services as job_services
@@ -12,6 +13,7 @@ from core.models import Job
 
 from .importing import ImportFileError, import_customers
 
+logger = logging.getLogger(__name__)
 IMPORT_KIND = "import_customers"
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
@@ -74,6 +76,13 @@ def run_import(*, job_id: str) -> dict:
         job_services.fail_job(job_id=job_id, errors=[{"row": None, "column": None, "value": "", "message": str(error)}])
         path.unlink(missing_ok=True)
         return {}
+    except OperationalError:
+        raise  # the database went away: the job retries (customers.jobs), nothing was written
+    except Exception:
+        logger.exception("import %s failed", job_id)
+        job_services.fail_job(job_id=job_id, errors=[{"row": None, "column": None, "value": "", "message": _(
+            "The import stopped on an unexpected error and wrote nothing. The error is logged; please tell an admin.")}])
+        raise
     job_services.finish_job(job_id=job_id, result=report.as_result(), errors=report.errors)
     path.unlink(missing_ok=True)  # the result and the row errors are kept on the job
     return report.as_result()

@@ -110,7 +110,7 @@ class AudienceIndex:
         self.universe = BitMap()
         self.tags: dict[int, BitMap] = {}
         self.categorical: dict[str, dict] = {name: {} for name in CATEGORICAL}
-        self.frame = pd.DataFrame(columns=_FRAME_COLUMNS).set_index("id")
+        self.frame = pd.DataFrame(columns=["id", *NUMERIC]).set_index("id")
         self._numeric: dict[str, NumericColumn] | None = None
         self.built_at = 0.0
 
@@ -119,7 +119,9 @@ class AudienceIndex:
     def rebuild(self, key: tuple) -> None:
         started = time.perf_counter()
         frame = _read_customers(None)
-        self.frame = frame
+        # Keep only the numeric columns (floats): the categorical ones live on as bitmaps, and a
+        # million Python strings per column would cost ~60 MB each in every process.
+        self.frame = frame[list(NUMERIC)]
         self.universe = _bitmap(frame.index.to_numpy())
         self.categorical = {name: _value_bitmaps(frame[name]) for name in CATEGORICAL}
         self._numeric = None
@@ -136,7 +138,7 @@ class AudienceIndex:
             for bitmap in bitmaps.values():
                 bitmap.difference_update(changed)
         fresh = _read_customers(sorted(customer_ids))
-        self.frame = pd.concat([self.frame.drop(index=list(customer_ids), errors="ignore"), fresh])
+        self.frame = pd.concat([self.frame.drop(index=list(customer_ids), errors="ignore"), fresh[list(NUMERIC)]])
         self.universe |= _bitmap(fresh.index.to_numpy())
         for name in CATEGORICAL:
             for value, bitmap in _value_bitmaps(fresh[name]).items():

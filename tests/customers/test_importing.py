@@ -164,3 +164,21 @@ def test_staged_uploads_older_than_a_day_are_purged(settings, tmp_path):
     os.utime(old, (two_days_ago, two_days_ago))
     assert purge_stale_uploads() == 1
     assert not old.exists() and fresh.exists()
+
+
+def test_an_unexpected_error_marks_the_job_failed_and_writes_nothing(mia, tmp_path, monkeypatch):
+    from core.models import Job
+    from customers import import_jobs
+
+    path = write(tmp_path, "external_id,name\nC1,Ann\n")
+    job = import_jobs.queue_import_of_path(path=path, by=mia)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(import_jobs, "import_customers", broken)
+    with pytest.raises(RuntimeError):
+        import_jobs.run_import(job_id=str(job.pk))
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and "unexpected error" in job.errors[0]["message"]
+    assert not Customer.objects.exists()
