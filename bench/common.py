@@ -10,6 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+SIZE_NOTE = {"full": "", "small": " (the target is for --size full; a small run only checks the pipeline)"}
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/loopcrm_bench"
 
 
