@@ -34,6 +34,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     tags = serializers.SerializerMethodField()
     age = serializers.IntegerField(read_only=True)
     opted_out_channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices), required=False)
+    extra = serializers.DictField(required=False, help_text=_("Free-form attributes, e.g. {\"wechat_id\": \"wx_1\"}"))
 
     class Meta:
         model = Customer

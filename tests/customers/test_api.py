@@ -97,3 +97,10 @@ def test_another_users_job_is_not_found(api_as, mia, alice, db):
 def test_openapi_schema_and_docs_are_served(client, db):
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_null_or_malformed_extra_is_a_400(api_as, mia, crowd):
+    client = api_as(mia)
+    for bad in (None, [1, 2], "text"):
+        response = client.patch(f"/api/v1/customers/{crowd['rich'].pk}/", {"extra": bad}, format="json")
+        assert response.status_code == 400 and "extra" in response.json()
