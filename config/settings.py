@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "core.jobs.expire_stale_jobs",
         "schedule": crontab(minute="*/15"),
     },
+    "prune-change-log": {
+        "task": "customers.jobs.prune_change_log",
+        "schedule": crontab(minute=15, hour="*/6"),
+    },
     "purge-stale-uploads": {
         "task": "customers.jobs.purge_stale_uploads",
         "schedule": crontab(minute=30, hour=3),

@@ -14,3 +14,10 @@ def import_customers(job_id: str) -> dict:
 @shared_task
 def purge_stale_uploads() -> int:
     return import_jobs.purge_stale_uploads()
+
+
+@shared_task
+def prune_change_log() -> int:
+    from . import services
+
+    return services.prune_change_log()

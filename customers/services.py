@@ -177,3 +177,13 @@ def save_customer(*, customer: Customer, by=None, **changes) -> Customer:
     customer.full_clean()
     customer.save()  # the post_save signal records the change
     return customer
+
+
+def prune_change_log(*, keep_hours: int = 48) -> int:
+    """Drop change-log rows older than any live process needs; a process further behind rebuilds."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    deleted, _ = ChangeLog.objects.filter(at__lt=timezone.now() - timedelta(hours=keep_hours)).delete()
+    return deleted

@@ -154,3 +154,21 @@ def test_a_different_database_is_never_mistaken_for_the_cached_one(db):
     Customer.objects.all().delete()
     DataVersion.objects.filter(pk=1).update(version=row.version)
     assert len(refresh(index).universe) == 0
+
+
+def test_a_pruned_change_log_makes_a_lagging_process_rebuild(db, mia, monkeypatch):
+    from datetime import timedelta
+
+    from customers.models import ChangeLog
+
+    vip = TagFactory(slug="vip")
+    customer = CustomerFactory()
+    index = refresh(AudienceIndex())
+    customer_services.add_tag(tag=vip, customers=Customer.objects.filter(pk=customer.pk), by=mia)
+    ChangeLog.objects.update(at=timezone.now() - timedelta(days=3))
+    assert customer_services.prune_change_log() > 0
+    rebuilt = []
+    monkeypatch.setattr(AudienceIndex, "rebuild", lambda self, key, original=AudienceIndex.rebuild: (
+        rebuilt.append(key), original(self, key)))
+    refresh(index)
+    assert rebuilt and set(index.tags[vip.pk]) == {customer.pk}
