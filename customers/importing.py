@@ -11,7 +11,7 @@ import io
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -215,9 +215,11 @@ def _clean(frame: pd.DataFrame, mapping: Mapping, errors: _Errors, today: date) 
         ages = pd.to_numeric(values, errors="coerce")
         bad = values.ne("") & (ages.isna() | (ages < 0) | (ages > 130) | (ages % 1 != 0))
         errors.add(bad, column, values, _("Age must be a whole number from 0 to 130."))
-        # Age alone gives a birth year; 1 July of that year is the middle guess.
+        # An age allows a year of birth dates; the middle one (half a year before the latest)
+        # gives the stated age on the day of the import.
         out["birth_date"] = [
-            date(today.year - int(age), 7, 1) if ok and not pd.isna(age) else None
+            date(today.year - int(age), today.month, min(today.day, 28)) - timedelta(days=182)
+            if ok and not pd.isna(age) else None
             for age, ok in zip(ages, (~bad & values.ne("")), strict=True)
         ]
     return out

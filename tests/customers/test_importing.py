@@ -1,6 +1,7 @@
 """The import engine on real and deliberately broken files."""
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -182,3 +183,13 @@ def test_an_unexpected_error_marks_the_job_failed_and_writes_nothing(mia, tmp_pa
     job.refresh_from_db()
     assert job.state == Job.State.FAILED and "unexpected error" in job.errors[0]["message"]
     assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("today", [date(2026, 1, 15), date(2026, 7, 1), date(2026, 12, 31), date(2028, 2, 29)])
+def test_an_age_column_gives_that_age_on_the_day_of_the_import(tmp_path, today):
+    import_customers(write(tmp_path, "external_id,age\nA1,30\nA2,0\n"), today=today,
+                     mapping={"columns": {"external_id": "external_id", "age": "age"}})
+    for external_id, age in [("A1", 30), ("A2", 0)]:
+        born = Customer.objects.get(external_id=external_id).birth_date
+        assert today.year - born.year - ((today.month, today.day) < (born.month, born.day)) == age
