@@ -33,5 +33,9 @@ def navigation(request):
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        entries.append({"url": url, "label": label, "active": request.path.startswith(url)})
+        entries.append({"url": url, "label": label, "active": False})
+    # Only the entry with the longest matching prefix is current (/customers/tags/ is Tags, not Customers).
+    matching = [entry for entry in entries if request.path.startswith(entry["url"])]
+    if matching:
+        max(matching, key=lambda entry: len(entry["url"]))["active"] = True
     return {"navigation": entries, "user_role": role}

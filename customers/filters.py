@@ -1,6 +1,7 @@
 """One FilterSet for the customer list page, the API and exports."""
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -15,6 +16,7 @@ class CustomerFilter(django_filters.FilterSet):
     tag = extend_schema_field({"type": "array", "items": {"type": "string"}})(
         django_filters.ModelMultipleChoiceFilter(
             queryset=Tag.objects.all(), to_field_name="slug", method="filter_tags", label=_("Tags (all of)"),
+            widget=forms.SelectMultiple(attrs={"size": 3, "class": "tag-select"}),
         )
     )
     branch = django_filters.ModelChoiceFilter(

@@ -8,3 +8,4 @@ def test_pages_speak_chinese_when_the_user_chooses_it(web_as, mia):
 def test_pages_default_to_english(web_as, mia):
     page = web_as(mia).get("/customers/").content.decode()
     assert "Sign out" in page and 'lang="en"' in page
+
