@@ -20,7 +20,7 @@ setup: $(STAMP)
 
 # Web server + Celery worker (with beat) on a broker folder: no server needed.
 run: $(STAMP)
-	@mkdir -p $(LOOPCRM_VAR_DIR)/broker/processed
+	@mkdir -p $(LOOPCRM_VAR_DIR)/broker/processed $(LOOPCRM_VAR_DIR)/broker/control
 	$(PY) manage.py migrate --noinput
 	@test -f $(LOOPCRM_VAR_DIR)/.seeded || ($(PY) manage.py seed_demo && touch $(LOOPCRM_VAR_DIR)/.seeded)
 	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/

@@ -18,6 +18,7 @@ def real_worker(transactional_db):
     """A worker thread on the configured broker; eager mode off while it runs."""
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         Path(settings.BROKER_DIR, "processed").mkdir(parents=True, exist_ok=True)
+        Path(settings.BROKER_DIR, "control").mkdir(parents=True, exist_ok=True)
     app.conf.task_always_eager = False
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
