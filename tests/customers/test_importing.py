@@ -193,3 +193,10 @@ def test_an_age_column_gives_that_age_on_the_day_of_the_import(tmp_path, today):
     for external_id, age in [("A1", 30), ("A2", 0)]:
         born = Customer.objects.get(external_id=external_id).birth_date
         assert today.year - born.year - ((today.month, today.day) < (born.month, born.day)) == age
+
+
+@pytest.mark.django_db
+def test_a_file_in_neither_utf8_nor_gbk_is_refused(tmp_path):
+    with pytest.raises(ImportFileError, match="neither UTF-8 nor GBK"):
+        import_customers(write(tmp_path, "external_id,name\nC1,Café Müller\n", encoding="latin-1"))
+    assert not Customer.objects.exists()
