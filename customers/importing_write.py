@@ -34,7 +34,7 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
     has_extra = "extra" in out.columns
     now = connection.ops.adapt_datetimefield_value(timezone.now())
 
-    staged = _staged_frame(out, fields, has_extra, postgres)
+    staged = _staged_frame(out, fields, has_extra)
     columns = ["external_id", *fields] + (["extra"] if has_extra else [])
     types = {"external_id": "text", **{name: FIELD_COLUMNS[name][0 if postgres else 1] for name in fields}}
     if has_extra:
@@ -52,7 +52,7 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
 
         # Small imports return the changed ids for the change log; a large one logs "everything"
         # and only counts, sparing a million-id round trip.
-        returning = " RETURNING id" if len(out) <= CHANGELOG_MAX_IDS else ""
+        listing = len(out) <= CHANGELOG_MAX_IDS
 
         # 1. New customers: every mapped value, defaults for the rest.
         insert_columns = ["external_id", *FIELD_COLUMNS, "do_not_contact", "opted_out_channels", "extra",
@@ -67,14 +67,14 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
                 params.append(default)
         select_values += ["%s", "%s", "r.extra" if has_extra else "%s", "%s", "%s"]
         params += [False, "[]"] + ([] if has_extra else ["{}"]) + [now, now]
-        cursor.execute(
+        created, created_ids = _execute(
+            cursor,
             f"INSERT INTO {customers} ({', '.join(quote(c) for c in insert_columns)}) "
             f"SELECT {', '.join(select_values)} FROM import_rows r "
-            f"WHERE true ON CONFLICT (external_id) DO NOTHING{returning}",
-            params,
+            f"WHERE true ON CONFLICT (external_id) DO NOTHING",
+            params, returning="id" if listing else None,
         )
-        created_ids = _ids_or_count(cursor, returning)
-        progress(len(created_ids))
+        progress(created)
 
         # 2. Changed customers: only where a mapped value differs; extras are merged, never replaced.
         distinct = "IS DISTINCT FROM" if postgres else "IS NOT"
@@ -85,20 +85,19 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
             differs.append(f"{merged_extra} {distinct} c.extra" if postgres
                            else f"json({merged_extra}) IS NOT json(c.extra)")
             assignments.append(f"extra = {merged_extra}")
-        updated_ids: list[int] = []
+        updated, updated_ids = 0, []
         if differs:
             if postgres:
                 sql = (f"UPDATE {customers} AS c SET {', '.join(assignments)}, updated_at = %s FROM import_rows r "
-                       f"WHERE c.external_id = r.external_id AND ({' OR '.join(differs)})"
-                       f"{returning.replace('id', 'c.id')}")
+                       f"WHERE c.external_id = r.external_id AND ({' OR '.join(differs)})")
+                target_id = "c.id"
             else:
                 # SQLite's UPDATE … FROM cannot alias its target, so the target is joined again as c.
                 sql = (f"UPDATE {customers} SET {', '.join(assignments)}, updated_at = %s "
                        f"FROM import_rows r JOIN {customers} c ON c.external_id = r.external_id "
-                       f"WHERE c.id = {customers}.id AND ({' OR '.join(differs)})"
-                       f"{returning.replace('id', customers + '.id')}")
-            cursor.execute(sql, [now])
-            updated_ids = _ids_or_count(cursor, returning)
+                       f"WHERE c.id = {customers}.id AND ({' OR '.join(differs)})")
+                target_id = f"{customers}.id"
+            updated, updated_ids = _execute(cursor, sql, [now], returning=target_id if listing else None)
 
         # 3. Missing tag links (imports add tags, never remove them).
         links_added, linked_ids = 0, []
@@ -108,41 +107,43 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
             link_frame = pd.DataFrame({"external_id": out["external_id"].to_numpy()[pairs["row"].to_numpy()],
                                        "tag_id": pairs["tag_id"].astype("int64").to_numpy()})
             copy_rows("import_links", ["external_id", "tag_id"], link_frame)
-            cursor.execute(
+            links_added, linked_ids = _execute(
+                cursor,
                 f"INSERT INTO {links} (customer_id, tag_id, source, added_by_id, added_at) "
                 f"SELECT c.id, l.tag_id, %s, %s, %s FROM import_links l JOIN {customers} c ON c.external_id = l.external_id "
-                f"WHERE true ON CONFLICT (customer_id, tag_id) DO NOTHING{returning.replace('id', 'customer_id')}",
-                [Tag.Source.IMPORT, by.pk if by else None, now],
+                f"WHERE true ON CONFLICT (customer_id, tag_id) DO NOTHING",
+                [Tag.Source.IMPORT, by.pk if by else None, now], returning="customer_id" if listing else None,
             )
-            linked_ids = _ids_or_count(cursor, returning)
-            links_added = len(linked_ids)
             cursor.execute("DROP TABLE import_links")
         cursor.execute("DROP TABLE import_rows")
     progress(len(out))
 
-    if created_ids or updated_ids or linked_ids:
-        listed = returning and (set(created_ids) | set(updated_ids) | set(linked_ids))
-        record_change(listed if listed and len(listed) <= CHANGELOG_MAX_IDS else None)
-    created, updated = len(created_ids), len(updated_ids)
+    if created or updated or links_added:
+        record_change({*created_ids, *updated_ids, *linked_ids} if listing else None)
     return created, updated, len(out) - created - updated, links_added
 
 
-def _staged_frame(out: pd.DataFrame, fields: list[str], has_extra: bool, postgres: bool) -> pd.DataFrame:
+def _staged_frame(out: pd.DataFrame, fields: list[str], has_extra: bool) -> pd.DataFrame:
+    """The rows as the temporary table takes them: exact decimals, nullable integers, JSON text."""
     frame = pd.DataFrame({"external_id": out["external_id"].to_numpy()})
     for name in fields:
         values = out[name]
         if name == "assets":
-            values = pd.to_numeric(values).map(lambda value: f"{value:.2f}")
+            frame[name] = pd.to_numeric(values).map(lambda value: f"{value:.2f}").to_numpy()
         elif name in ("branch_id", "owner_id", "risk_level"):
-            values = values.astype("Int64")
-        frame[name] = values.to_numpy() if name not in ("branch_id", "owner_id", "risk_level") else values.array
+            frame[name] = values.astype("Int64").array
+        else:
+            frame[name] = values.to_numpy()
     if has_extra:
         frame["extra"] = [json.dumps(value, ensure_ascii=False, sort_keys=True) for value in out["extra"]]
     return frame
 
 
-def _ids_or_count(cursor, returning: str) -> list:
-    """The returned ids, or (without RETURNING) a list as long as the affected row count."""
-    if returning:
-        return [row[0] for row in cursor.fetchall()]
-    return [None] * max(cursor.rowcount, 0)
+def _execute(cursor, sql: str, params: list, *, returning: str | None) -> tuple[int, list[int]]:
+    """Run a write; returns (rows affected, the `returning` column's values when asked for)."""
+    if returning is None:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0), []
+    cursor.execute(f"{sql} RETURNING {returning}", params)
+    ids = [row[0] for row in cursor.fetchall()]
+    return len(ids), ids
