@@ -2,6 +2,7 @@
 
 import json
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -145,5 +146,5 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
         tags = tags_with_counts()
         search = self.request.query_params.get("search", "").strip()
         if search:
-            tags = tags.filter(slug__startswith=search.lower()) | tags.filter(name__istartswith=search)
+            tags = tags.filter(Q(slug__startswith=search.lower()) | Q(name__istartswith=search))
         return tags

@@ -82,6 +82,7 @@ class Audience:
 
     bitmap: BitMap
     took_ms: float = 0.0
+    total: int | None = None  # customers in the index that answered (for the share)
 
     @property
     def count(self) -> int:
@@ -334,8 +335,5 @@ def evaluate(resolved: dict) -> Audience:
     index = current_index()
     with _lock:
         bitmap = index.evaluate(resolved)
-    return Audience(bitmap=bitmap, took_ms=(time.perf_counter() - started) * 1000)
-
-
-def total_customers() -> int:
-    return len(current_index().universe)
+        total = len(index.universe)
+    return Audience(bitmap=bitmap, took_ms=(time.perf_counter() - started) * 1000, total=total)

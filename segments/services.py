@@ -26,7 +26,7 @@ def audience_for(*, expression=None, text: str | None = None) -> tuple[dict, eng
 def preview(*, expression=None, text: str | None = None, sample_size: int = 10) -> dict:
     """Count, share of all customers, a sample, and the expression in both forms."""
     tree, audience = audience_for(expression=expression, text=text)
-    total = engine.total_customers()
+    total = audience.total  # from the same index state as the count, with no second version check
     sample_ids = audience.sample(sample_size)
     rows = {row["id"]: row for row in Customer.objects.filter(pk__in=sample_ids).values(*SAMPLE_FIELDS)}
     return {
