@@ -30,10 +30,8 @@ def tag_links_for(customer: Customer) -> QuerySet[CustomerTag]:
 def customer_timeline(customer: Customer, limit: int = 100) -> list[dict]:
     """What happened to this customer, newest first: tag changes (tasks and outcomes join
     here as the campaign features land)."""
-    events = [
+    return [
         {"at": change.at, "kind": "tag", "action": change.get_action_display(), "tag": change.tag_slug,
          "by": change.by, "source": change.get_source_display()}
         for change in TagChange.objects.filter(customer=customer).select_related("by")[:limit]
     ]
-    events.sort(key=lambda event: event["at"], reverse=True)
-    return events[:limit]

@@ -172,6 +172,8 @@ def tag_create(request):
 @manager_required
 def tag_edit(request, pk):
     tag = get_object_or_404(Tag, pk=pk)
+    # The form validates a copy: a ModelForm writes into its instance, and the service must see
+    # the tag as stored (its old slug) to decide what the rename changes.
     form = TagForm(request.POST or None, instance=Tag.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         try:
