@@ -249,6 +249,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "customers.jobs.prune_change_log",
         "schedule": crontab(minute=15, hour="*/6"),
     },
+    "launch-due-campaigns": {
+        "task": "campaigns.jobs.launch_due_campaigns",
+        "schedule": crontab(minute="*"),
+    },
     "purge-stale-uploads": {
         "task": "customers.jobs.purge_stale_uploads",
         "schedule": crontab(minute=30, hour=3),

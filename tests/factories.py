@@ -59,3 +59,26 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     def tags(customer, create, extracted, **kwargs):
         for tag in extracted or []:
             CustomerTag.objects.create(customer=customer, tag=tag)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Campaign"
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    channel = "phone"
+    text = "vip"
+    expression = {"tag": "vip"}
+    owner = factory.SubFactory(UserFactory, role="marketing_manager")
+    holdout_seed = 12345
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Task"
+
+    campaign = factory.SubFactory(CampaignFactory, status="running")
+    customer = factory.SubFactory(CustomerFactory)
+    created_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
+    updated_at = factory.LazyAttribute(lambda task: task.created_at)

@@ -1,0 +1,226 @@
+"""Campaigns, the follow-up tasks they dispatch to account managers, and their outcomes."""
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Channel, Customer
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+class Strategy(models.TextChoices):
+    OWNER = "owner", _("Customer's own account manager")
+    ROUND_ROBIN = "round_robin", _("Round robin over chosen account managers")
+    LEAST_OPEN = "least_open", _("Fewest open tasks first")
+    BRANCH = "branch", _("Account managers of the customer's branch")
+
+
+class Priority(models.IntegerChoices):
+    HIGH = 1, _("High")
+    NORMAL = 2, _("Normal")
+    LOW = 3, _("Low")
+
+
+class Campaign(models.Model):
+    """A marketing action: an audience, a channel, a budget, and the tasks it dispatches."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        RUNNING = "running", _("Running")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    name = models.CharField(_("name"), max_length=160, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, allow_unicode=False,
+                            help_text=_("Used in result tags such as <slug>-converted."))
+    objective = models.TextField(_("objective"), blank=True)
+    product = models.CharField(_("product promoted"), max_length=120, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel, default=Channel.PHONE)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority, default=Priority.NORMAL)
+
+    # The audience: a saved segment or an inline expression. Both are frozen at launch.
+    segment = models.ForeignKey("segments.Segment", verbose_name=_("segment"), on_delete=models.PROTECT,
+                                null=True, blank=True, related_name="campaigns")
+    expression = models.JSONField(_("expression"), null=True, blank=True)
+    text = models.TextField(_("expression text"), blank=True)
+
+    start_at = models.DateTimeField(_("start"), null=True, blank=True,
+                                    help_text=_("A scheduled campaign launches by itself at this time."))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    due_date = models.DateField(_("task due date"), null=True, blank=True)
+    sla_days = models.PositiveSmallIntegerField(_("SLA days"), null=True, blank=True,
+                                                help_text=_("Tasks are due this many days after launch "
+                                                            "(when no due date is set)."))
+
+    cost_fixed = models.DecimalField(_("fixed budget"), max_digits=14, decimal_places=2, default=0,
+                                     validators=[MinValueValidator(0)])
+    cost_per_contact = models.DecimalField(_("cost per contact"), max_digits=10, decimal_places=2, default=0,
+                                           validators=[MinValueValidator(0)])
+    value_per_conversion = models.DecimalField(_("expected value per conversion"), max_digits=14, decimal_places=2,
+                                               null=True, blank=True, validators=[MinValueValidator(0)])
+    holdout_pct = models.DecimalField(_("holdout %"), max_digits=5, decimal_places=2, default=0,
+                                      validators=[MinValueValidator(0), MaxValueValidator(50)],
+                                      help_text=_("Share of the audience kept out of contact to measure uplift."))
+    strategy = models.CharField(_("assignment"), max_length=16, choices=Strategy, default=Strategy.OWNER)
+    account_managers = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("account managers"),
+                                              blank=True, related_name="+")
+    holdout_seed = models.PositiveIntegerField(_("holdout seed"), default=new_seed,
+                                               help_text=_("The same seed draws the same holdout group."))
+    frequency_cap_days = models.PositiveSmallIntegerField(
+        _("frequency cap (days)"), default=0,
+        help_text=_("Skip customers given a task by another campaign in the last N days (0: no cap)."))
+    script = models.TextField(_("call script"), blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+                              related_name="campaigns")
+
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.DRAFT)
+    launch_job = models.ForeignKey("core.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Frozen at launch: what the audience was and what became of it.
+    launched_text = models.TextField(_("audience at launch"), blank=True)
+    audience_size = models.PositiveIntegerField(_("audience"), null=True, blank=True)
+    excluded = models.JSONField(_("excluded"), default=dict, blank=True)
+    holdout_size = models.PositiveIntegerField(_("holdout"), null=True, blank=True)
+    task_count = models.PositiveIntegerField(_("tasks"), null=True, blank=True)
+    launched_at = models.DateTimeField(_("launched"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [
+            models.CheckConstraint(condition=Q(holdout_pct__gte=0) & Q(holdout_pct__lte=50),
+                                   name="campaign_holdout_pct_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.SCHEDULED)
+
+    @property
+    def excluded_total(self) -> int:
+        return sum(self.excluded.values()) if self.excluded else 0
+
+
+class CampaignTransition(models.Model):
+    """Who moved a campaign from one status to another, and when."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(_("from"), max_length=12, choices=Campaign.Status, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=Campaign.Status)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                           related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Task(models.Model):
+    """One customer to follow up in one campaign; control-group rows are never worked."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Group(models.TextChoices):
+        TREATMENT = "treatment", _("Contacted (treatment)")
+        CONTROL = "control", _("Holdout (control)")
+
+    class ContactResult(models.TextChoices):
+        REACHED = "reached", _("Reached")
+        UNREACHABLE = "unreachable", _("Unreachable")
+        WRONG_NUMBER = "wrong_number", _("Wrong number")
+        REFUSED = "refused", _("Refused contact")
+
+    class Response(models.TextChoices):
+        CONVERTED = "converted", _("Converted")
+        INTERESTED = "interested", _("Interested")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+        DECLINED = "declined", _("Declined")
+        CALL_BACK = "call_back", _("Call back later")
+
+    OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+
+    # No database FK constraints on the big columns: a launch inserts hundreds of thousands of
+    # rows in one statement and per-row RI triggers would cost a third of it. Django still
+    # cascades deletes; the service is the only writer.
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks", db_constraint=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks", db_constraint=False,
+                                 db_index=False)  # served by task_customer_idx
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("account manager"),
+                                 on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks",
+                                 db_constraint=False, db_index=False)
+    group = models.CharField(_("group"), max_length=10, choices=Group, default=Group.TREATMENT)
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.OPEN)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority, default=Priority.NORMAL)
+    due_date = models.DateField(_("due"), null=True, blank=True)
+    follow_up_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    contact_result = models.CharField(_("contact result"), max_length=16, choices=ContactResult, blank=True)
+    response = models.CharField(_("response"), max_length=16, choices=Response, blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=40, blank=True)
+    failure_note = models.CharField(_("reason details"), max_length=200, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, null=True, blank=True)
+    product = models.CharField(_("product"), max_length=120, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    next_follow_up = models.DateField(_("next follow-up"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        constraints = [
+            # One launch task per customer and campaign: a retried launch cannot duplicate.
+            models.UniqueConstraint(fields=["campaign", "customer"], condition=Q(follow_up_of__isnull=True),
+                                    name="task_one_per_campaign_customer"),
+            models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="task_amount_not_negative"),
+        ]
+        indexes = [
+            # The account manager's queue: own open tasks by due date.
+            models.Index(fields=["assignee", "status", "due_date"], name="task_queue_idx"),
+            models.Index(fields=["customer", "created_at"], name="task_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.customer_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class TaskReassignment(models.Model):
+    """A task moved from one account manager to another (kept for the task's history)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reassignments")
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]

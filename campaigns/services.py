@@ -1,0 +1,287 @@
+"""Campaign use cases: save, move through the lifecycle, launch (set-based), reassign tasks."""
+
+import logging
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import DateTimeField, F, IntegerField, Value
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.selectors import account_managers
+from core import services as job_services
+from core.bulk import insert_from_select
+from core.models import Job
+from segments.expression import ExpressionError
+
+from . import launch
+from .dispatch import DispatchError
+from .models import Campaign, CampaignTransition, Task, TaskReassignment
+
+logger = logging.getLogger(__name__)
+LAUNCH_KIND = "launch_campaign"
+Status = Campaign.Status
+
+# Which status may follow which (the launch job is the only way into RUNNING).
+TRANSITIONS = {
+    Status.DRAFT: {Status.SCHEDULED, Status.RUNNING, Status.CANCELLED},
+    Status.SCHEDULED: {Status.DRAFT, Status.RUNNING, Status.CANCELLED},
+    Status.RUNNING: {Status.COMPLETED, Status.CANCELLED},
+    Status.COMPLETED: set(),
+    Status.CANCELLED: set(),
+}
+
+
+class CampaignError(Exception):
+    """A request the campaign's state refuses; `conflict` means it clashes with what happened."""
+
+    def __init__(self, message: str, *, conflict: bool = False):
+        super().__init__(message)
+        self.conflict = conflict
+
+
+# --- saving --------------------------------------------------------------------------------------
+
+def unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
+    base = slugify(name)[:70] or "campaign"
+    slug, number = base, 2
+    taken = Campaign.objects.exclude(pk=exclude_pk)
+    while taken.filter(slug=slug).exists():
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+@transaction.atomic
+def save_campaign(*, campaign: Campaign, by, managers=None) -> Campaign:
+    """Create or update a campaign from a validated instance (form or serializer built it).
+
+    The audience must resolve now (a clear error otherwise). After launch only the
+    descriptive and cost fields may change; the caller's form enforces which.
+    """
+    if campaign.pk is None:
+        campaign.owner = campaign.owner if campaign.owner_id else by
+        if not campaign.slug:
+            campaign.slug = unique_slug(campaign.name)
+    if campaign.is_editable:
+        _check_audience(campaign)
+    campaign.full_clean(exclude=["owner", "launch_job", "segment"] if campaign.owner_id else None)
+    created = campaign.pk is None
+    campaign.save()
+    if managers is not None:
+        campaign.account_managers.set(managers)
+    if created:
+        _record(campaign, "", campaign.status, by)
+    return campaign
+
+
+def _check_audience(campaign: Campaign) -> None:
+    if campaign.segment_id:
+        campaign.expression, campaign.text = None, ""
+        return
+    if campaign.expression is None and not campaign.text:
+        raise ExpressionError(_("Choose a saved segment or write an audience expression."))
+    from segments.compiler import read_expression
+    from segments.expression import to_text
+
+    tree, _positions = read_expression(expression=campaign.expression, text=None if campaign.expression else campaign.text)
+    campaign.expression, campaign.text = tree, to_text(tree)
+
+
+def _record(campaign: Campaign, from_status: str, to_status: str, by, note: str = "") -> None:
+    CampaignTransition.objects.create(campaign=campaign, from_status=from_status, to_status=to_status, by=by,
+                                      note=note[:200])
+
+
+def _move(campaign: Campaign, to_status: str, by, note: str = "") -> Campaign:
+    """Validated status change, recorded with who and when. Caller holds the row lock."""
+    if to_status not in TRANSITIONS[Status(campaign.status)]:
+        raise CampaignError(_("A %(status)s campaign cannot become %(target)s.") % {
+            "status": campaign.get_status_display().lower(), "target": Status(to_status).label.lower()},
+            conflict=True)
+    from_status = campaign.status
+    campaign.status = to_status
+    if to_status in (Status.COMPLETED, Status.CANCELLED):
+        campaign.closed_at = timezone.now()
+    campaign.save(update_fields=["status", "closed_at", "updated_at"])
+    _record(campaign, from_status, to_status, by, note)
+    return campaign
+
+
+def _locked(campaign: Campaign) -> Campaign:
+    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+
+
+@transaction.atomic
+def schedule_campaign(*, campaign: Campaign, by) -> Campaign:
+    campaign = _locked(campaign)
+    if campaign.start_at is None or campaign.start_at <= timezone.now():
+        raise CampaignError(_("Set a start time in the future to schedule the campaign."))
+    return _move(campaign, Status.SCHEDULED, by)
+
+
+@transaction.atomic
+def unschedule_campaign(*, campaign: Campaign, by, note: str = "") -> Campaign:
+    return _move(_locked(campaign), Status.DRAFT, by, note)
+
+
+@transaction.atomic
+def complete_campaign(*, campaign: Campaign, by) -> Campaign:
+    """Close a running campaign; tasks nobody worked leave the queues as cancelled."""
+    campaign = _locked(campaign)
+    _move(campaign, Status.COMPLETED, by)
+    _cancel_open_tasks(campaign)
+    return campaign
+
+
+@transaction.atomic
+def cancel_campaign(*, campaign: Campaign, by) -> Campaign:
+    campaign = _locked(campaign)
+    if campaign.launch_job_id and not campaign.launch_job.is_finished:
+        raise CampaignError(_("The campaign is being launched; cancel it once the launch has finished."),
+                            conflict=True)
+    _move(campaign, Status.CANCELLED, by)
+    _cancel_open_tasks(campaign)
+    return campaign
+
+
+def _cancel_open_tasks(campaign: Campaign) -> int:
+    return Task.objects.filter(campaign=campaign, group=Task.Group.TREATMENT, status__in=Task.OPEN_STATUSES).update(
+        status=Task.Status.CANCELLED, version=F("version") + 1, updated_at=timezone.now())
+
+
+# --- launching -----------------------------------------------------------------------------------
+
+def queue_launch(*, campaign: Campaign, by) -> Job:
+    """Check the campaign can launch and enqueue the launch job once; a repeat gets the same job.
+
+    Refuses (CampaignError) an empty audience or settings that assign nobody before any job
+    exists, so the page and the API can say why at once.
+    """
+    from . import jobs
+
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if campaign.launch_job_id and not campaign.launch_job.is_finished:
+            return campaign.launch_job  # a double click or a retried request: the same job
+        if campaign.status not in (Status.DRAFT, Status.SCHEDULED):
+            raise CampaignError(_("This campaign was already launched (it is %(status)s).") % {
+                "status": campaign.get_status_display().lower()}, conflict=True)
+        plan = preflight(campaign)
+        job = job_services.create_job(kind=LAUNCH_KIND, by=by, params={"campaign_id": campaign.pk})
+        job_services.report_progress(job_id=job.pk, processed=0, total=plan.treatment + plan.holdout)
+        campaign.launch_job = job
+        campaign.save(update_fields=["launch_job", "updated_at"])
+        transaction.on_commit(lambda: jobs.launch_campaign.delay(str(job.pk)))
+    return Job.objects.get(pk=job.pk)
+
+
+def preflight(campaign: Campaign) -> launch.LaunchPlan:
+    """The plan a launch would carry out now, or a CampaignError saying why it cannot launch."""
+    try:
+        plan = launch.preview_launch(campaign, now=timezone.now())
+    except (DispatchError, ExpressionError) as error:
+        raise CampaignError(str(error)) from error
+    if plan.audience == 0:
+        raise CampaignError(_("The audience is empty: there is nobody to launch this campaign to."))
+    if plan.treatment + plan.holdout == 0:
+        raise CampaignError(_("Every customer of the audience is excluded (%(reasons)s): nobody to contact.") % {
+            "reasons": ", ".join(f"{launch.EXCLUSION_REASONS[reason]} {count}" for reason, count in plan.excluded.items())})
+    return plan
+
+
+def run_launch(*, job_id: str) -> dict:
+    """The launch job: all tasks in one transaction, or none. Safe to run twice."""
+    job = Job.objects.get(pk=job_id)
+    if job.is_finished:
+        return job.result
+    job_services.start_job(job_id=job_id, stage=_("Creating tasks"), total=job.total)
+    campaign_id = job.params["campaign_id"]
+    try:
+        result = _launch_in_transaction(campaign_id=campaign_id, job=job)
+    except CampaignError as error:
+        job_services.fail_job(job_id=job_id, errors=[{"message": str(error)}])
+        _return_to_draft_if_scheduled(campaign_id, job, str(error))
+        return {}
+    except (OperationalError, IntegrityError):
+        raise  # the database went away or raced: the job retries, nothing was kept
+    except Exception:
+        logger.exception("launch %s failed", job_id)
+        job_services.fail_job(job_id=job_id, errors=[{"message": _(
+            "The launch stopped on an unexpected error and created no tasks. The error is logged; please tell an admin.")}])
+        raise
+    job_services.finish_job(job_id=job_id, result=result)
+    return result
+
+
+@transaction.atomic
+def _launch_in_transaction(*, campaign_id: int, job: Job) -> dict:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+    if campaign.status == Status.RUNNING and campaign.launch_job_id == job.pk:
+        return _launch_result(campaign)  # committed before a crash: report, do not redo
+    if campaign.status not in (Status.DRAFT, Status.SCHEDULED):
+        raise CampaignError(_("This campaign is %(status)s and cannot be launched.") % {
+            "status": campaign.get_status_display().lower()})
+    now = timezone.now()
+    try:
+        plan, written = launch.plan_and_write(campaign, now=now, write=True)
+    except (DispatchError, ExpressionError) as error:
+        raise CampaignError(str(error)) from error
+    if written == 0:
+        raise CampaignError(_("The audience is empty after exclusions: no task was created."))
+    campaign.launched_text = plan.text
+    campaign.audience_size, campaign.excluded = plan.audience, plan.excluded
+    campaign.holdout_size, campaign.task_count = plan.holdout, plan.treatment
+    campaign.launched_at = now
+    campaign.save(update_fields=["launched_text", "audience_size", "excluded", "holdout_size", "task_count",
+                                 "launched_at", "updated_at"])
+    _move(campaign, Status.RUNNING, job.created_by, _("%(tasks)d tasks, %(holdout)d in holdout") % {
+        "tasks": plan.treatment, "holdout": plan.holdout})
+    return _launch_result(campaign)
+
+
+def _launch_result(campaign: Campaign) -> dict:
+    return {"campaign": campaign.pk, "audience": campaign.audience_size, "excluded": campaign.excluded,
+            "holdout": campaign.holdout_size, "tasks": campaign.task_count}
+
+
+def _return_to_draft_if_scheduled(campaign_id: int, job: Job, reason: str) -> None:
+    """A scheduled launch that cannot run goes back to draft, saying why, instead of retrying forever."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status == Status.SCHEDULED:
+            _move(campaign, Status.DRAFT, None, reason)
+
+
+def launch_due_campaigns() -> int:
+    """Beat: launch every scheduled campaign whose start time has come."""
+    due = Campaign.objects.filter(status=Status.SCHEDULED, start_at__lte=timezone.now())
+    launched = 0
+    for campaign in due:
+        try:
+            queue_launch(campaign=campaign, by=campaign.owner)
+            launched += 1
+        except CampaignError as error:
+            unschedule_campaign(campaign=campaign, by=None, note=str(error))
+    return launched
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def reassign_tasks(*, tasks, to_user, by) -> int:
+    """Move open contact tasks to another account manager, keeping who had them before.
+
+    `tasks` is a queryset (one task or every task matching a filter); done, cancelled and
+    control-group tasks stay where they are.
+    """
+    if not account_managers().filter(pk=to_user.pk).exists():
+        raise CampaignError(_("Tasks can only go to an active account manager."))
+    movable = (tasks.filter(group=Task.Group.TREATMENT, status__in=Task.OPEN_STATUSES)
+               .exclude(assignee=to_user).order_by())
+    now = timezone.now()
+    history = movable.values_list(
+        "pk", "assignee_id", Value(to_user.pk, output_field=IntegerField()),
+        Value(by.pk if by else None, output_field=IntegerField()), Value(now, output_field=DateTimeField()))
+    insert_from_select(TaskReassignment, ["task_id", "from_user_id", "to_user_id", "by_id", "at"], history)
+    return Task.objects.filter(pk__in=movable.values("pk")).update(
+        assignee=to_user, version=F("version") + 1, updated_at=now)
