@@ -171,7 +171,7 @@ def _plan_counts(text: str, audience: int) -> LaunchPlan:
 def _write_tasks(campaign: Campaign, assignment: Assignment, treatment: int, now: datetime) -> int:
     """Every classified customer without an exclusion becomes a task; control rows have no assignee."""
     quote = _quote
-    columns = ["campaign_id", "customer_id", "assignee_id", "group", "status", "priority", "due_date", "version",
+    columns = ["campaign_id", "customer_id", "assignee_id", "group", "channel", "status", "priority", "due_date", "version",
                "contact_result", "response", "failure_reason", "failure_note", "product", "note",
                "created_at", "updated_at"]
     ops = connection.ops
@@ -183,14 +183,14 @@ def _write_tasks(campaign: Campaign, assignment: Assignment, treatment: int, now
         INSERT INTO {quote(Task._meta.db_table)} ({", ".join(quote(column) for column in columns)})
         SELECT %s, p.customer_id,
                CASE WHEN p.grp = 'control' THEN NULL ELSE {assignment.assignee_sql(treatment)} END,
-               p.grp, 'open', %s, %s, 1, '', '', '', '', '', '', %s, %s
+               p.grp, %s, 'open', %s, %s, 1, '', '', '', '', '', '', %s, %s
         FROM (SELECT p.*, ROW_NUMBER() OVER (PARTITION BY p.grp, {assignment.partition_sql}
                                               ORDER BY p.customer_id) - 1 AS rn
               FROM {PLAN_TABLE} p WHERE p.reason IS NULL) p
         WHERE 1 = 1
         ON CONFLICT DO NOTHING"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, campaign.priority, due, stamp, stamp])
+        cursor.execute(sql, [campaign.pk, campaign.channel, campaign.priority, due, stamp, stamp])
         return cursor.rowcount
 
 

@@ -170,6 +170,8 @@ class Task(models.Model):
                                  on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks",
                                  db_constraint=False, db_index=False)
     group = models.CharField(_("group"), max_length=10, choices=Group, default=Group.TREATMENT)
+    # The channel actually used: the campaign's, or what a history import recorded (e.g. "cellular").
+    channel = models.CharField(_("channel"), max_length=32, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.OPEN)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority, default=Priority.NORMAL)
     due_date = models.DateField(_("due"), null=True, blank=True)

@@ -12,7 +12,8 @@ from accounts.selectors import account_managers
 from core import services as job_services
 from core.bulk import insert_from_select
 from core.models import Job
-from segments.expression import ExpressionError
+from segments.compiler import checked_expression
+from segments.expression import ExpressionError, to_text
 
 from . import launch
 from .dispatch import DispatchError
@@ -80,10 +81,7 @@ def _check_audience(campaign: Campaign) -> None:
         return
     if campaign.expression is None and not campaign.text:
         raise ExpressionError(_("Choose a saved segment or write an audience expression."))
-    from segments.compiler import read_expression
-    from segments.expression import to_text
-
-    tree, _positions = read_expression(expression=campaign.expression, text=None if campaign.expression else campaign.text)
+    tree = checked_expression(expression=campaign.expression, text=None if campaign.expression else campaign.text)
     campaign.expression, campaign.text = tree, to_text(tree)
 
 
@@ -175,12 +173,17 @@ def queue_launch(*, campaign: Campaign, by) -> Job:
     return Job.objects.get(pk=job.pk)
 
 
-def preflight(campaign: Campaign) -> launch.LaunchPlan:
-    """The plan a launch would carry out now, or a CampaignError saying why it cannot launch."""
+def launch_preview(*, campaign: Campaign, managers: list[int] | None = None) -> launch.LaunchPlan:
+    """What a launch would do now (writes nothing); CampaignError if the settings cannot work."""
     try:
-        plan = launch.preview_launch(campaign, now=timezone.now())
+        return launch.preview_launch(campaign, now=timezone.now(), managers=managers)
     except (DispatchError, ExpressionError) as error:
         raise CampaignError(str(error)) from error
+
+
+def preflight(campaign: Campaign) -> launch.LaunchPlan:
+    """The plan a launch would carry out now, or a CampaignError saying why it cannot launch."""
+    plan = launch_preview(campaign=campaign)
     if plan.audience == 0:
         raise CampaignError(_("The audience is empty: there is nobody to launch this campaign to."))
     if plan.treatment + plan.holdout == 0:

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenView
 from accounts.views import home
+from campaigns.api import CampaignViewSet, TaskViewSet
 from core.api import JobViewSet
 from customers.api import CustomerViewSet, TagViewSet
 from segments.api import SegmentViewSet
@@ -17,6 +18,8 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("tags", TagViewSet, basename="tag")
 router.register("jobs", JobViewSet, basename="job")
 router.register("segments", SegmentViewSet, basename="segment")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("tasks", TaskViewSet, basename="task")
 
 api_urls = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -22,6 +22,13 @@ def read_expression(*, expression=None, text: str | None = None) -> tuple[dict, 
     return parse_with_positions(text)
 
 
+def checked_expression(*, expression=None, text: str | None = None) -> dict:
+    """The normalised tree, once every tag, branch and user it names is known to exist."""
+    tree, positions = read_expression(expression=expression, text=text)
+    resolve(tree, positions)
+    return tree
+
+
 def resolve(tree: dict, tag_positions: dict[str, int] | None = None) -> dict:
     """The tree with ids in place of names; unknown names raise ExpressionError."""
     slugs = tags_in(tree)
