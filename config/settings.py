@@ -213,6 +213,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the channel choices, used by customers (opt-outs) and campaigns alike.
+    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "customers.models.Channel"},
 }
 
 # --- Celery -------------------------------------------------------------------------------------

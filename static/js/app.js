@@ -13,6 +13,11 @@
       document.querySelectorAll('input[name="selected"]').forEach(function (box) { box.checked = event.target.checked; });
     }
   });
+  // Forms that cannot be undone ask first (cancel/complete a campaign).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches("[data-confirm]") && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches("[data-bulk-form]")) return;

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("", views.campaign_list, name="list"),
+    path("new/", views.campaign_form, name="create"),
+    path("audience/", views.campaign_audience, name="audience"),
+    path("<int:pk>/", views.campaign_detail, name="detail"),
+    path("<int:pk>/edit/", views.campaign_form, name="edit"),
+    path("<int:pk>/launch/", views.campaign_launch, name="launch"),
+    path("<int:pk>/job/", views.campaign_job, name="job"),
+    path("<int:pk>/tasks/", views.campaign_tasks, name="tasks"),
+    path("<int:pk>/tasks.csv", views.campaign_tasks_export, name="tasks_export"),
+    path("<int:pk>/<slug:action>/", views.campaign_action, name="action"),
+]

@@ -1,0 +1,100 @@
+"""Campaign pages: create with live audience, launch confirmation, detail, tasks and reassignment."""
+
+import pytest
+
+from campaigns.models import Campaign, Task
+from tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(**overrides):
+    data = {"name": "Recall dormant", "channel": "phone", "priority": 2, "text": "vip", "holdout_pct": "10",
+            "holdout_seed": "42", "strategy": "owner", "frequency_cap_days": "0", "cost_fixed": "100",
+            "cost_per_contact": "1.5"}
+    data.update(overrides)
+    return data
+
+
+def test_manager_creates_a_campaign_from_the_form(web_as, mia, vip):
+    client = web_as(mia)
+    assert client.get("/campaigns/new/").status_code == 200
+    response = client.post("/campaigns/new/", form_data())
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/campaigns/{campaign.pk}/"
+    assert (campaign.text, campaign.owner, campaign.status) == ("vip", mia, "draft")
+    assert list(campaign.transitions.values_list("to_status", flat=True)) == ["draft"]
+
+
+def test_form_errors_are_shown_and_nothing_is_saved(web_as, mia, vip):
+    response = web_as(mia).post("/campaigns/new/", form_data(text="vip AND (", strategy="round_robin"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "account managers to share" in body and "at character" in body
+    assert not Campaign.objects.exists()
+
+
+def test_live_audience_estimate_counts_exclusions(web_as, mia, alice, make_vips):
+    make_vips(12, owner=alice)
+    make_vips(3, owner=alice, opted_out_channels=["phone"])
+    response = web_as(mia).post("/campaigns/audience/", form_data(holdout_pct="0"))
+    body = response.content.decode()
+    assert 'data-audience>15<' in body and 'data-tasks>12<' in body and "Opted out" in body
+
+
+def test_live_audience_estimate_reports_a_bad_expression(web_as, mia, vip):
+    body = web_as(mia).post("/campaigns/audience/", form_data(text="vip AND nosuch")).content.decode()
+    assert "nosuch" in body and "errors" in body
+
+
+def test_launch_confirmation_then_launch(web_as, mia, alice, make_vips, django_capture_on_commit_callbacks):
+    make_vips(20, owner=alice)
+    campaign = CampaignFactory(owner=mia, holdout_pct=0)
+    client = web_as(mia)
+    confirm = client.get(f"/campaigns/{campaign.pk}/launch/").content.decode()
+    assert "data-final-tasks>20<" in confirm
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/campaigns/{campaign.pk}/launch/")
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == "running" and Task.objects.filter(campaign=campaign).count() == 20
+    detail = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "alice" in detail and "Succeeded" in detail
+    listing = client.get("/campaigns/").content.decode()
+    assert campaign.name in listing
+
+
+def test_launch_page_explains_an_empty_audience(web_as, mia, vip):
+    campaign = CampaignFactory(owner=mia)
+    body = web_as(mia).get(f"/campaigns/{campaign.pk}/launch/").content.decode()
+    assert "audience is empty" in body and "data-confirm-launch" not in body
+
+
+def test_reassign_from_the_tasks_page(web_as, mia, alice, bob, make_vips, django_capture_on_commit_callbacks):
+    make_vips(5, owner=alice)
+    campaign = CampaignFactory(owner=mia)
+    with django_capture_on_commit_callbacks(execute=True):
+        web_as(mia).post(f"/campaigns/{campaign.pk}/launch/")
+    ids = list(campaign.tasks.values_list("pk", flat=True)[:2])
+    client = web_as(mia)
+    assert "Reassign" in client.get(f"/campaigns/{campaign.pk}/tasks/").content.decode()
+    client.post(f"/campaigns/{campaign.pk}/tasks/", {"to": "bob", "selected": ids})
+    assert set(Task.objects.filter(pk__in=ids).values_list("assignee__username", flat=True)) == {"bob"}
+    client.post(f"/campaigns/{campaign.pk}/tasks/?assignee=alice", {"to": "bob", "all_matching": "on"})
+    assert not campaign.tasks.filter(assignee=alice).exists()
+    export = client.get(f"/campaigns/{campaign.pk}/tasks.csv")
+    assert export.status_code == 200 and b"bob" in b"".join(export.streaming_content)
+
+
+def test_cancel_from_the_detail_page(web_as, mia, vip):
+    campaign = CampaignFactory(owner=mia)
+    web_as(mia).post(f"/campaigns/{campaign.pk}/cancel/")
+    campaign.refresh_from_db()
+    assert campaign.status == "cancelled"
+
+
+@pytest.mark.parametrize("path", ["/campaigns/", "/campaigns/new/", "/campaigns/{pk}/", "/campaigns/{pk}/launch/",
+                                  "/campaigns/{pk}/tasks/", "/campaigns/{pk}/tasks.csv"])
+def test_account_managers_cannot_open_campaign_pages(web_as, alice, mia, vip, path):
+    campaign = CampaignFactory(owner=mia)
+    assert web_as(alice).get(path.format(pk=campaign.pk)).status_code == 403
