@@ -15,9 +15,9 @@ from segments.compiler import checked_expression
 from segments.expression import ExpressionError
 from segments.models import Segment
 
-from . import services
+from . import outcomes, services
 from .filters import CampaignFilter, TaskFilter
-from .models import Campaign, Strategy, Task
+from .models import Campaign, OutcomeChange, Strategy, Task
 from .selectors import campaign_stats, campaigns_list, tasks_visible_to
 
 # Fields that define what a launch does: frozen once the campaign has launched.
@@ -127,6 +127,28 @@ class TaskSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OutcomeInput(serializers.Serializer):
+    """An outcome as the work view sends it; `version` is the task version the edit started from."""
+
+    version = serializers.IntegerField(min_value=1)
+    contact_result = serializers.ChoiceField(choices=Task.ContactResult.choices)
+    response = serializers.ChoiceField(choices=Task.Response.choices, required=False, allow_blank=True)
+    failure_reason = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    failure_note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True, min_value=0)
+    product = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    next_follow_up = serializers.DateField(required=False, allow_null=True)
+
+
+class OutcomeChangeSerializer(serializers.ModelSerializer):
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = OutcomeChange
+        fields = ["at", "by", "version", "before", "after"]
+
+
 class ReassignInput(serializers.Serializer):
     tasks = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=10_000)
     to = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(),
@@ -224,6 +246,28 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(request=OutcomeInput, responses={200: TaskSerializer, 409: TaskSerializer})
+    def partial_update(self, request, pk=None):
+        """Log the outcome: 200 with the new version, 409 (and the task as it is) when `version` is stale."""
+        task = self.get_object()
+        data = OutcomeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        try:
+            task = outcomes.log_outcome(task=task, by=request.user, version=values.pop("version"), **values)
+        except outcomes.StaleEdit as stale:
+            current = TaskSerializer(stale.current, context={"request": request}).data
+            return Response({"detail": str(stale), "current": current}, status=status.HTTP_409_CONFLICT)
+        return Response(TaskSerializer(task, context={"request": request}).data)
+
+    @extend_schema(responses={200: OutcomeChangeSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def history(self, request, pk=None):
+        """Every saved outcome of the task: who, when, before and after."""
+        changes = self.get_object().outcome_changes.select_related("by")
+        return Response(OutcomeChangeSerializer(changes, many=True).data)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

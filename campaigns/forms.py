@@ -8,7 +8,7 @@ from accounts.selectors import account_managers
 from segments.compiler import checked_expression
 from segments.expression import ExpressionError
 
-from .models import Campaign, Strategy
+from .models import Campaign, FailureReason, Strategy, Task
 
 LAUNCH_FIELDS = ["channel", "priority", "segment", "text", "start_at", "due_date", "sla_days", "holdout_pct",
                  "holdout_seed", "strategy", "account_managers", "frequency_cap_days"]
@@ -93,3 +93,62 @@ class ReassignForm(forms.Form):
             raise forms.ValidationError(_("Select tasks, or choose all tasks matching the filter."))
         data["selected"] = selected
         return data
+
+
+# One key per outcome in the work view: (contact result, response).
+RESULTS = [
+    ("converted", _("Converted"), Task.ContactResult.REACHED, Task.Response.CONVERTED),
+    ("interested", _("Interested"), Task.ContactResult.REACHED, Task.Response.INTERESTED),
+    ("call_back", _("Call back later"), Task.ContactResult.REACHED, Task.Response.CALL_BACK),
+    ("not_interested", _("Not interested"), Task.ContactResult.REACHED, Task.Response.NOT_INTERESTED),
+    ("declined", _("Declined"), Task.ContactResult.REACHED, Task.Response.DECLINED),
+    ("unreachable", _("Unreachable"), Task.ContactResult.UNREACHABLE, ""),
+    ("wrong_number", _("Wrong number"), Task.ContactResult.WRONG_NUMBER, ""),
+    ("refused", _("Refused contact"), Task.ContactResult.REFUSED, ""),
+]
+RESULT_PARTS = {code: (contact, response) for code, _label, contact, response in RESULTS}
+
+
+def result_code(task: Task) -> str:
+    """The work view's single choice for a task's saved outcome (blank when none yet)."""
+    for code, (contact, response) in RESULT_PARTS.items():
+        if task.contact_result == contact and task.response == response:
+            return code
+    return ""
+
+
+class OutcomeForm(forms.Form):
+    """The work view's outcome: one result (number keys 1–8), then the details it needs."""
+
+    result = forms.ChoiceField(label=_("Result"), widget=forms.RadioSelect,
+                               choices=[(code, label) for code, label, _contact, _response in RESULTS])
+    failure_reason = forms.ModelChoiceField(queryset=FailureReason.objects.filter(active=True), to_field_name="code",
+                                            required=False, label=_("Reason"), empty_label=_("— reason —"))
+    failure_note = forms.CharField(required=False, max_length=200, label=_("Reason details"))
+    amount = forms.DecimalField(required=False, min_value=0, max_digits=16, decimal_places=2, label=_("Amount"))
+    product = forms.CharField(required=False, max_length=120, label=_("Product"))
+    next_follow_up = forms.DateField(required=False, label=_("Next follow-up"),
+                                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    note = forms.CharField(required=False, max_length=5000, label=_("Note"))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def outcome(self) -> dict:
+        """The fields log_outcome takes."""
+        data = self.cleaned_data
+        contact, response = RESULT_PARTS[data["result"]]
+        reason = data.get("failure_reason")
+        return {"contact_result": contact, "response": response, "failure_reason": reason.code if reason else "",
+                "failure_note": data.get("failure_note", ""), "amount": data.get("amount"),
+                "product": data.get("product", ""), "note": data.get("note", ""),
+                "next_follow_up": data.get("next_follow_up")}
+
+    @classmethod
+    def for_task(cls, task: Task) -> "OutcomeForm":
+        return cls(initial={
+            "result": result_code(task), "failure_reason": task.failure_reason or None,
+            "failure_note": task.failure_note, "amount": task.amount, "product": task.product,
+            "next_follow_up": task.next_follow_up, "note": task.note, "version": task.version})
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(max_length=60, label=_("Save this view as"))

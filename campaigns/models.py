@@ -226,3 +226,52 @@ class TaskReassignment(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class FailureReason(models.Model):
+    """Why a customer said no: a list marketing can extend (admin), shown in the outcome form."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label = models.CharField(_("label"), max_length=80)
+    needs_text = models.BooleanField(_("asks for details"), default=False,
+                                     help_text=_("The account manager must describe it (e.g. “other”)."))
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("failure reason")
+        verbose_name_plural = _("failure reasons")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class OutcomeChange(models.Model):
+    """One saved outcome of a task: who, when, and the outcome fields before and after."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="outcome_changes")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    version = models.PositiveIntegerField(_("version"))  # the task's version this change produced
+    before = models.JSONField(_("before"), default=dict)
+    after = models.JSONField(_("after"), default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["task", "at"], name="outcome_change_task_idx")]
+
+
+class SavedTaskView(models.Model):
+    """An account manager's named filter of their queue (e.g. “high assets, overdue”)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_task_views")
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(_("filter"), max_length=500)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_task_view_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name

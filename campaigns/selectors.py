@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from accounts.roles import is_manager
 
@@ -99,3 +100,28 @@ def completions_by_day(campaign: Campaign) -> list[dict]:
             .annotate(done=Count("pk"), converted=Count("pk", filter=Q(response=Task.Response.CONVERTED)))
             .order_by("day"))
     return list(rows)
+
+
+def queue_counts(tasks: QuerySet[Task]) -> dict:
+    """Overdue / due today / upcoming / done of a user's visible tasks, in one query."""
+    today = timezone.localdate()
+    open_tasks = Q(status__in=Task.OPEN_STATUSES)
+    return tasks.aggregate(
+        overdue=Count("pk", filter=open_tasks & Q(due_date__lt=today)),
+        today=Count("pk", filter=open_tasks & Q(due_date=today)),
+        upcoming=Count("pk", filter=open_tasks & (Q(due_date__gt=today) | Q(due_date__isnull=True))),
+        done=Count("pk", filter=Q(status=Task.Status.DONE)),
+    )
+
+
+def due_now_count(user) -> int:
+    """Open tasks due today or overdue (or undated) for the navigation badge."""
+    today = timezone.localdate()
+    return (Task.objects.filter(assignee=user, group=Task.Group.TREATMENT, status__in=Task.OPEN_STATUSES)
+            .filter(Q(due_date__lte=today) | Q(due_date__isnull=True)).count())
+
+
+def customer_tasks(customer_id: int, user, *, exclude: int | None = None) -> QuerySet[Task]:
+    """The customer's tasks this user may see, newest first (the work view's history)."""
+    return (tasks_visible_to(user).filter(customer_id=customer_id).exclude(pk=exclude)
+            .select_related("campaign", "assignee").order_by("-created_at", "-id"))

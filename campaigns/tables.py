@@ -1,6 +1,7 @@
 """Declared tables for the campaign and task lists (django-tables2)."""
 
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -65,3 +66,33 @@ class TaskTable(tables.Table):
                   "amount", "completed_at"]
         attrs = {"class": "grid"}
         order_by = "id"
+
+
+class QueueTable(tables.Table):
+    """The account manager's queue; each row opens the task in the work view (same filter)."""
+
+    customer = tables.Column(accessor="customer__name", verbose_name=_("Customer"), orderable=False)
+    campaign = tables.Column(accessor="campaign__name", verbose_name=_("Campaign"), orderable=False)
+    assets = tables.Column(accessor="customer__assets", verbose_name=_("Assets"), orderable=False,
+                           attrs={"td": {"class": "num"}})
+    due_date = tables.Column(orderable=False)
+    priority = tables.Column(orderable=False)
+    status = tables.Column(orderable=False)
+    response = tables.Column(orderable=False)
+
+    class Meta:
+        model = Task
+        fields = ["customer", "campaign", "due_date", "priority", "assets", "status", "response"]
+        attrs = {"class": "grid"}
+
+    def __init__(self, *args, query: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.query = query
+
+    def render_customer(self, record, value):
+        url = reverse("campaigns:work") + "?" + self.query + ("&" if self.query else "") + f"task={record.pk}"
+        return format_html('<a href="{}">{}</a> <span class="muted small">{}</span>', url, value or "—",
+                           record.customer.external_id)
+
+    def render_assets(self, value):
+        return f"{value:,.0f}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, workspace
 
 app_name = "campaigns"
 
@@ -8,6 +8,12 @@ urlpatterns = [
     path("", views.campaign_list, name="list"),
     path("new/", views.campaign_form, name="create"),
     path("audience/", views.campaign_audience, name="audience"),
+    path("my-tasks/", workspace.my_tasks, name="my_tasks"),
+    path("my-tasks/work/", workspace.work, name="work"),
+    path("my-tasks/views/", workspace.save_view, name="save_view"),
+    path("my-tasks/views/<int:pk>/delete/", workspace.delete_view, name="delete_view"),
+    path("my-tasks/<int:pk>/", workspace.panel, name="panel"),
+    path("my-tasks/<int:pk>/outcome/", workspace.save_outcome, name="outcome"),
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/edit/", views.campaign_form, name="edit"),
     path("<int:pk>/launch/", views.campaign_launch, name="launch"),

@@ -1,6 +1,7 @@
 """Template context shared by every page: the left navigation for the signed-in role."""
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role, role_of
@@ -13,10 +14,13 @@ NAVIGATION = [
     ("customers:import", _("Import"), {Role.ADMIN, Role.MARKETING_MANAGER}),
     ("segments:list", _("Segments"), {Role.ADMIN, Role.MARKETING_MANAGER}),
     ("campaigns:list", _("Campaigns"), {Role.ADMIN, Role.MARKETING_MANAGER}),
-    ("campaigns:my_tasks", _("My tasks"), {Role.ACCOUNT_MANAGER}),
+    ("campaigns:my_tasks", _("My tasks"), {Role.ACCOUNT_MANAGER}),  # badge: see BADGES
     ("campaigns:reports", _("Reports"), {Role.ADMIN, Role.MARKETING_MANAGER}),
     ("admin:index", _("Admin"), {Role.ADMIN}),
 ]
+
+# Entries that show a count beside their label: url name → function(user) → int.
+BADGES = {"campaigns:my_tasks": "campaigns.selectors.due_now_count"}
 
 
 def navigation(request):
@@ -33,7 +37,8 @@ def navigation(request):
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        entries.append({"url": url, "label": label, "active": False})
+        badge = import_string(BADGES[url_name])(user) if url_name in BADGES else None
+        entries.append({"url": url, "label": label, "active": False, "badge": badge})
     # Only the entry with the longest matching prefix is current (/customers/tags/ is Tags, not Customers).
     matching = [entry for entry in entries if request.path.startswith(entry["url"])]
     if matching:

@@ -45,3 +45,63 @@
     }
   });
 })();
+
+// Work view: keyboard-only outcome logging. j/k or arrows move, 1–8 pick the result,
+// Enter saves (the server answers with the next task's panel).
+(function () {
+  "use strict";
+  function workspace() { return document.querySelector("[data-workspace]"); }
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("[data-task-row]")); }
+  function typing(target) {
+    return target.matches("textarea, select, input:not([type=radio]):not([type=checkbox])");
+  }
+  function markCurrent(id) {
+    rows().forEach(function (row) {
+      var current = row.getAttribute("data-task-id") === String(id);
+      row.classList.toggle("current", current);
+      if (current) row.scrollIntoView({ block: "nearest" });
+    });
+  }
+  function move(delta) {
+    var list = rows();
+    if (!list.length) return;
+    var index = list.findIndex(function (row) { return row.classList.contains("current"); });
+    var next = list[Math.max(0, Math.min(list.length - 1, index + delta))];
+    if (!next || next === list[index]) return;
+    markCurrent(next.getAttribute("data-task-id"));
+    window.htmx.ajax("GET", next.getAttribute("data-url"), { target: "#task-panel" });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (document.querySelector("[data-start-work]") && event.key === "w" && !typing(event.target)) {
+      window.location = document.querySelector("[data-start-work]").href;
+      return;
+    }
+    if (!workspace() || event.ctrlKey || event.metaKey || event.altKey) return;
+    var form = document.querySelector("[data-outcome-form]");
+    if (event.key === "Enter") {
+      if (!form || event.target.matches("textarea, button, a")) return;
+      event.preventDefault();
+      form.requestSubmit();
+      return;
+    }
+    if (typing(event.target)) return;
+    if (event.key === "j" || event.key === "ArrowDown") { event.preventDefault(); move(1); return; }
+    if (event.key === "k" || event.key === "ArrowUp") { event.preventDefault(); move(-1); return; }
+    if (form && /^[1-9]$/.test(event.key)) {
+      var radio = form.querySelector('input[data-key="' + event.key + '"]');
+      if (radio) { event.preventDefault(); radio.checked = true; radio.focus(); }
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!workspace() || event.target.id !== "task-panel") return;
+    var panel = event.target.querySelector("[data-panel]");
+    if (!panel) return;
+    var saved = panel.getAttribute("data-saved-task");
+    if (saved) {
+      var row = document.getElementById("row-" + saved);
+      if (row) row.classList.add("done");
+    }
+    if (panel.getAttribute("data-current-task")) markCurrent(panel.getAttribute("data-current-task"));
+    if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+  });
+})();

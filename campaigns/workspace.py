@@ -1,0 +1,166 @@
+"""The account manager's workspace: the task queue and the keyboard-driven work view.
+
+Every read starts from tasks_visible_to(user): another account manager's task is a 404 here,
+in fragments as in pages. Managers see every task (and can work any of them).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from customers.models import CustomerTag
+
+from . import outcomes
+from .filters import TaskQueueFilter
+from .forms import RESULT_PARTS, OutcomeForm, SavedViewForm
+from .models import SavedTaskView
+from .selectors import customer_tasks, queue_counts, tasks_visible_to
+from .tables import QueueTable
+
+WORK_LIST_SIZE = 50
+
+
+def _queue(request, params: QueryDict | None = None) -> TaskQueueFilter:
+    tasks = tasks_visible_to(request.user).select_related("campaign", "customer", "assignee")
+    return TaskQueueFilter(params if params is not None else request.GET, queryset=tasks)
+
+
+@login_required
+def my_tasks(request):
+    """The queue: due today / overdue / upcoming, by campaign, sortable, with saved views."""
+    queue = _queue(request)
+    table = QueueTable(queue.qs, query=request.GET.urlencode())
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    return render(request, "campaigns/my_tasks.html", {
+        "filter": queue, "table": table, "counts": queue_counts(tasks_visible_to(request.user)),
+        "query": request.GET.urlencode(), "saved_views": SavedTaskView.objects.filter(user=request.user),
+        "save_form": SavedViewForm(),
+    })
+
+
+@login_required
+@require_POST
+def save_view(request):
+    form = SavedViewForm(request.POST)
+    query = request.POST.get("query", "")[:500]
+    if form.is_valid():
+        SavedTaskView.objects.update_or_create(user=request.user, name=form.cleaned_data["name"],
+                                               defaults={"query": query})
+        messages.success(request, _("View saved."))
+    return redirect(reverse("campaigns:my_tasks") + "?" + query)
+
+
+@login_required
+@require_POST
+def delete_view(request, pk):
+    get_object_or_404(SavedTaskView, pk=pk, user=request.user).delete()
+    return redirect("campaigns:my_tasks")
+
+
+def _work_list(request, params: QueryDict) -> list:
+    return list(_queue(request, params).qs[:WORK_LIST_SIZE])
+
+
+@login_required
+def work(request):
+    """Split view: the queue on the left, the selected task and its outcome form on the right."""
+    tasks = _work_list(request, request.GET)
+    selected = None
+    if request.GET.get("task", "").isdigit():
+        selected = get_object_or_404(tasks_visible_to(request.user), pk=int(request.GET["task"]))
+    elif tasks:
+        selected = next((task for task in tasks if task.is_open), tasks[0])
+    query = _query_without_task(request.GET)
+    return render(request, "campaigns/work.html", {
+        "tasks": tasks, "query": query, "panel": _panel_context(request, selected, query) if selected else None})
+
+
+def _query_without_task(params: QueryDict) -> str:
+    params = params.copy()
+    params.pop("task", None)
+    return params.urlencode()
+
+
+def _panel_context(request, task, query: str, form: OutcomeForm | None = None, **extra) -> dict:
+    if task.status == task.Status.OPEN and task.assignee_id == request.user.pk:
+        outcomes.start_task(task=task)  # opened by its account manager: in progress
+    customer = task.customer
+    return {
+        "task": task, "customer": customer, "query": query, "form": form or OutcomeForm.for_task(task),
+        "tags": CustomerTag.objects.filter(customer=customer).select_related("tag").order_by("tag__slug"),
+        "history": customer_tasks(customer.pk, request.user, exclude=task.pk)[:20],
+        "changes": task.outcome_changes.select_related("by")[:10],
+        "result_keys": list(RESULT_PARTS), **extra,
+    }
+
+
+@login_required
+def panel(request, pk):
+    """htmx: the right-hand side for one task."""
+    task = get_object_or_404(tasks_visible_to(request.user).select_related("campaign", "customer"), pk=pk)
+    query = _query_without_task(request.GET)
+    return render(request, "campaigns/_panel.html", _panel_context(request, task, query))
+
+
+@login_required
+@require_POST
+def save_outcome(request, pk):
+    """htmx (or a plain POST): save the outcome, then show the next open task of the queue."""
+    task = get_object_or_404(tasks_visible_to(request.user).select_related("campaign", "customer"), pk=pk)
+    query = request.POST.get("query", "")
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            saved = outcomes.log_outcome(task=task, by=request.user, version=form.cleaned_data["version"],
+                                         **form.outcome())
+        except outcomes.StaleEdit as stale:
+            fresh = OutcomeForm.for_task(stale.current)
+            return _panel_response(request, stale.current, query, fresh, conflict=str(stale), status=409)
+        except ValidationError as error:
+            _add_errors(form, error)
+        except IntegrityError:
+            form.add_error(None, _("The outcome could not be saved; please try again."))
+        else:
+            following = _next_open(request, query, after=saved)
+            if not request.htmx:
+                messages.success(request, _("Outcome saved."))
+                target = reverse("campaigns:work") + "?" + query
+                return redirect(target + (f"&task={following.pk}" if following else ""))
+            if following is None:
+                return render(request, "campaigns/_queue_done.html", {"saved": saved, "query": query})
+            return _panel_response(request, following, query, None, saved=saved)
+    return _panel_response(request, task, query, form, status=422)
+
+
+def _panel_response(request, task, query, form, *, status: int = 200, **extra):
+    # htmx swaps only 2xx answers: errors and conflicts go back as 200 to be shown in place.
+    return render(request, "campaigns/_panel.html", _panel_context(request, task, query, form, **extra),
+                  status=200 if request.htmx else status)
+
+
+def _add_errors(form: OutcomeForm, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, problems in error.message_dict.items():
+        target = "result" if field in ("contact_result", "response") else field
+        form.add_error(target if target in form.fields else None, problems)
+
+
+def _next_open(request, query: str, *, after):
+    """The next open task in the queue's order after the one just saved (else the first open one)."""
+    tasks = _work_list(request, QueryDict(query))
+    ids = [task.pk for task in tasks]
+    start = ids.index(after.pk) + 1 if after.pk in ids else 0
+    for task in tasks[start:] + tasks[:start]:
+        if task.pk != after.pk and task.is_open:
+            return task
+    return None
+
