@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.roles import is_manager
 
-from .models import Campaign, Task
+from .models import Campaign, OutcomeChange, Task
 
 TREATMENT = Q(group=Task.Group.TREATMENT)
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=2))
@@ -125,3 +125,21 @@ def customer_tasks(customer_id: int, user, *, exclude: int | None = None) -> Que
     """The customer's tasks this user may see, newest first (the work view's history)."""
     return (tasks_visible_to(user).filter(customer_id=customer_id).exclude(pk=exclude)
             .select_related("campaign", "assignee").order_by("-created_at", "-id"))
+
+
+def customer_timeline_events(customer, user, limit: int) -> list[dict]:
+    """The customer's tasks and saved outcomes this user may see, for the customer timeline."""
+    tasks = tasks_visible_to(user).filter(customer=customer).select_related("campaign", "assignee")
+    events = [{"at": task.created_at, "kind": "task", "campaign": task.campaign.name, "by": task.assignee,
+               "status": task.get_status_display(), "group": task.get_group_display()}
+              for task in tasks.order_by("-created_at")[:limit]]
+    changes = (OutcomeChange.objects.filter(task__in=tasks.values("pk")).select_related("by", "task__campaign")
+               .order_by("-at")[:limit])
+    labels = {**dict(Task.ContactResult.choices), **dict(Task.Response.choices)}
+    for change in changes:
+        after = change.after
+        result = after.get("response") or after.get("contact_result")
+        events.append({"at": change.at, "kind": "outcome", "campaign": change.task.campaign.name, "by": change.by,
+                       "result": labels.get(result, result), "amount": after.get("amount"),
+                       "note": after.get("note", ""), "corrected": bool(change.before.get("contact_result"))})
+    return events

@@ -1,6 +1,7 @@
 """Reads for customers and tags. Every customer read starts from customers_visible_to()."""
 
 from django.db.models import Count, QuerySet
+from django.utils.module_loading import import_string
 
 from accounts.roles import is_manager
 
@@ -27,11 +28,20 @@ def tag_links_for(customer: Customer) -> QuerySet[CustomerTag]:
     return customer.tag_links.select_related("tag", "added_by").order_by("tag__slug")
 
 
-def customer_timeline(customer: Customer, limit: int = 100) -> list[dict]:
-    """What happened to this customer, newest first: tag changes (tasks and outcomes join
-    here as the campaign features land)."""
-    return [
+# Other apps add their events to the timeline (campaigns: tasks and outcomes) without this app
+# importing them: dotted paths of functions (customer, user, limit) -> [event dict].
+TIMELINE_SOURCES = ["campaigns.selectors.customer_timeline_events"]
+
+
+def customer_timeline(customer: Customer, user=None, limit: int = 100) -> list[dict]:
+    """What happened to this customer, newest first: tag changes, and what other apps add
+    (tasks and outcomes the user may see)."""
+    events = [
         {"at": change.at, "kind": "tag", "action": change.get_action_display(), "tag": change.tag_slug,
          "by": change.by, "source": change.get_source_display()}
         for change in TagChange.objects.filter(customer=customer).select_related("by")[:limit]
     ]
+    if user is not None:
+        for source in TIMELINE_SOURCES:
+            events += import_string(source)(customer, user, limit)
+    return sorted(events, key=lambda event: event["at"], reverse=True)[:limit]

@@ -114,7 +114,7 @@ def customer_detail(request, pk):
     customer = _visible_customer(request, pk)
     return render(request, "customers/detail.html", {
         "customer": customer, "tag_links": tag_links_for(customer), "tag_form": CustomerTagForm(),
-        "timeline": customer_timeline(customer),
+        "timeline": customer_timeline(customer, request.user),
     })
 
 

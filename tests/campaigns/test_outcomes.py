@@ -1,0 +1,118 @@
+"""Outcome logging: validation rules, no lost updates, history, follow-ups."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from campaigns.models import OutcomeChange, Task
+from campaigns.outcomes import StaleEdit, clean_outcome, log_outcome
+from campaigns.services import reassign_tasks
+from tests.factories import CampaignFactory, TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+TOMORROW = timezone.localdate() + timedelta(days=1)
+
+
+@pytest.fixture
+def task(alice):
+    return TaskFactory(assignee=alice, campaign=CampaignFactory(status="running", product="Gold fund"))
+
+
+@pytest.mark.parametrize("values", [
+    {"contact_result": "reached", "response": "converted", "amount": "50000"},
+    {"contact_result": "reached", "response": "converted"},
+    {"contact_result": "reached", "response": "declined", "failure_reason": "price"},
+    {"contact_result": "reached", "response": "not_interested", "failure_reason": "other", "failure_note": "moving"},
+    {"contact_result": "reached", "response": "call_back", "next_follow_up": TOMORROW},
+    {"contact_result": "reached", "response": "interested", "note": "wants a brochure"},
+    {"contact_result": "unreachable"},
+    {"contact_result": "wrong_number"},
+    {"contact_result": "refused"},
+])
+def test_valid_outcomes(values):
+    clean_outcome(values)
+
+
+@pytest.mark.parametrize("values, field", [
+    ({}, "contact_result"),
+    ({"contact_result": "maybe"}, "contact_result"),
+    ({"contact_result": "reached"}, "response"),
+    ({"contact_result": "unreachable", "response": "converted"}, "response"),
+    ({"contact_result": "reached", "response": "declined"}, "failure_reason"),
+    ({"contact_result": "reached", "response": "declined", "failure_reason": "astrology"}, "failure_reason"),
+    ({"contact_result": "reached", "response": "declined", "failure_reason": "other"}, "failure_note"),
+    ({"contact_result": "reached", "response": "converted", "failure_reason": "price"}, "failure_reason"),
+    ({"contact_result": "reached", "response": "converted", "amount": "-1"}, "amount"),
+    ({"contact_result": "reached", "response": "converted", "amount": "lots"}, "amount"),
+    ({"contact_result": "reached", "response": "interested", "amount": "100"}, "amount"),
+    ({"contact_result": "reached", "response": "call_back"}, "next_follow_up"),
+    ({"contact_result": "reached", "response": "call_back", "next_follow_up": "2001-01-01"}, "next_follow_up"),
+    ({"contact_result": "reached", "response": "call_back", "next_follow_up": "soon"}, "next_follow_up"),
+])
+def test_invalid_outcomes_name_the_field(values, field):
+    with pytest.raises(ValidationError) as error:
+        clean_outcome(values)
+    assert field in error.value.message_dict
+
+
+def test_logging_marks_done_bumps_version_and_keeps_history(task, alice):
+    saved = log_outcome(task=task, by=alice, version=1, contact_result="reached", response="converted",
+                        amount=Decimal("80000"))
+    assert (saved.status, saved.version, saved.product) == ("done", 2, "Gold fund")
+    first_completion = saved.completed_at
+    corrected = log_outcome(task=saved, by=alice, version=2, contact_result="reached", response="converted",
+                            amount=Decimal("90000"))
+    assert corrected.version == 3 and corrected.completed_at == first_completion
+    changes = list(OutcomeChange.objects.filter(task=task).order_by("version"))
+    assert [(change.by, change.version) for change in changes] == [(alice, 2), (alice, 3)]
+    assert changes[0].before["status"] == "open" and changes[0].after["status"] == "done"
+    assert changes[0].after["amount"] == "80000.00" and changes[1].before["amount"] == "80000.00"
+    assert changes[1].after["amount"] == "90000.00"
+
+
+def test_second_edit_from_a_stale_version_is_refused_not_overwritten(task, alice):
+    log_outcome(task=task, by=alice, version=1, contact_result="reached", response="converted", amount=Decimal(5))
+    with pytest.raises(StaleEdit) as stale:  # the other tab still holds version 1
+        log_outcome(task=task, by=alice, version=1, contact_result="unreachable")
+    assert stale.value.current.version == 2
+    task.refresh_from_db()
+    assert (task.response, task.amount) == ("converted", Decimal("5.00"))
+    assert OutcomeChange.objects.filter(task=task).count() == 1
+
+
+def test_a_reassignment_meanwhile_makes_the_edit_stale(task, alice, bob, mia):
+    reassign_tasks(tasks=Task.objects.filter(pk=task.pk), to_user=bob, by=mia)
+    with pytest.raises(StaleEdit):
+        log_outcome(task=task, by=alice, version=1, contact_result="unreachable")
+
+
+def test_invalid_outcome_changes_nothing(task, alice):
+    with pytest.raises(ValidationError):
+        log_outcome(task=task, by=alice, version=1, contact_result="reached", response="declined")
+    task.refresh_from_db()
+    assert (task.status, task.version, task.response) == ("open", 1, "")
+    assert not OutcomeChange.objects.exists()
+
+
+def test_call_back_opens_one_follow_up_task_moved_by_later_edits(task, alice):
+    saved = log_outcome(task=task, by=alice, version=1, contact_result="reached", response="call_back",
+                        next_follow_up=TOMORROW)
+    follow_up = Task.objects.get(follow_up_of=task)
+    assert (follow_up.assignee, follow_up.due_date, follow_up.status) == (alice, TOMORROW, "open")
+    later = TOMORROW + timedelta(days=3)
+    saved = log_outcome(task=saved, by=alice, version=2, contact_result="reached", response="call_back",
+                        next_follow_up=later)
+    assert Task.objects.filter(follow_up_of=task).count() == 1
+    assert Task.objects.get(follow_up_of=task).due_date == later
+    log_outcome(task=saved, by=alice, version=3, contact_result="reached", response="converted")
+    assert Task.objects.get(follow_up_of=task).status == "cancelled"
+
+
+def test_cancelled_tasks_take_no_outcome(task, alice):
+    Task.objects.filter(pk=task.pk).update(status="cancelled")
+    with pytest.raises(ValidationError):
+        log_outcome(task=task, by=alice, version=1, contact_result="unreachable")

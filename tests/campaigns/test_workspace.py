@@ -1,0 +1,206 @@
+"""The account manager's workspace: queue, work view, outcome form, saved views, permissions."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from campaigns.models import OutcomeChange, SavedTaskView, Task
+from tests.factories import CampaignFactory, CustomerFactory, TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def running(mia):
+    return CampaignFactory(owner=mia, status="running", script="Hello, this is your bank.")
+
+
+def make_tasks(campaign, assignee, count, **fields):
+    return [TaskFactory(campaign=campaign, assignee=assignee, customer=CustomerFactory(owner=assignee), **fields)
+            for _number in range(count)]
+
+
+def test_queue_buckets_and_counts(web_as, alice, bob, running):
+    make_tasks(running, alice, 2, due_date=TODAY - timedelta(days=2))
+    make_tasks(running, alice, 3, due_date=TODAY)
+    make_tasks(running, alice, 1, due_date=TODAY + timedelta(days=4))
+    make_tasks(running, bob, 4, due_date=TODAY)  # not alice's
+    client = web_as(alice)
+    page = client.get("/campaigns/my-tasks/").content.decode()
+    assert "data-count-overdue>2<" in page and "data-count-today>3<" in page
+    assert client.get("/campaigns/my-tasks/?bucket=overdue").context["table"].page.paginator.count == 2
+    assert client.get("/campaigns/my-tasks/?bucket=upcoming").context["table"].page.paginator.count == 1
+    assert 'class="nav-count"' in page and ">5</span>" in page  # overdue + today in the navigation
+
+
+def test_queue_sorts_by_assets(web_as, alice, running):
+    for assets in (10, 3000, 200):
+        TaskFactory(campaign=running, assignee=alice, customer=CustomerFactory(owner=alice, assets=assets))
+    rows = web_as(alice).get("/campaigns/my-tasks/?sort=assets").context["table"].page.object_list
+    assert [row.record.customer.assets for row in rows] == [3000, 200, 10]
+
+
+def test_saved_views(web_as, alice, bob):
+    client = web_as(alice)
+    client.post("/campaigns/my-tasks/views/", {"name": "Overdue", "query": "bucket=overdue"})
+    view = SavedTaskView.objects.get(user=alice)
+    assert view.query == "bucket=overdue" and "Overdue" in client.get("/campaigns/my-tasks/").content.decode()
+    assert web_as(bob).post(f"/campaigns/my-tasks/views/{view.pk}/delete/").status_code == 404
+    assert SavedTaskView.objects.filter(pk=view.pk).exists()
+
+
+def test_work_view_shows_profile_script_and_form(web_as, alice, running):
+    task, = make_tasks(running, alice, 1)
+    body = web_as(alice).get("/campaigns/my-tasks/work/").content.decode()
+    assert task.customer.name in body and "Hello, this is your bank." in body and "data-outcome-form" in body
+    task.refresh_from_db()
+    assert task.status == "in_progress"
+
+
+def test_saving_moves_to_the_next_open_task(web_as, alice, running):
+    first, second = make_tasks(running, alice, 2, due_date=TODAY)
+    response = web_as(alice).post(f"/campaigns/my-tasks/{first.pk}/outcome/", {
+        "result": "declined", "failure_reason": "price", "version": 1, "query": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert f'data-current-task="{second.pk}"' in response.content.decode()
+    first.refresh_from_db()
+    assert (first.contact_result, first.response, first.failure_reason, first.status) == (
+        "reached", "declined", "price", "done")
+
+
+def test_invalid_outcome_is_shown_in_place_and_saves_nothing(web_as, alice, running):
+    task, = make_tasks(running, alice, 1)
+    response = web_as(alice).post(f"/campaigns/my-tasks/{task.pk}/outcome/", {
+        "result": "declined", "version": 1}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Say why the customer declined" in response.content.decode()
+    task.refresh_from_db()
+    assert (task.response, task.version, task.completed_at) == ("", 1, None)
+
+
+def test_stale_form_is_told_not_overwritten(web_as, alice, running):
+    task, = make_tasks(running, alice, 1)
+    client = web_as(alice)
+    client.post(f"/campaigns/my-tasks/{task.pk}/outcome/", {"result": "converted", "amount": "10", "version": 1})
+    response = client.post(f"/campaigns/my-tasks/{task.pk}/outcome/", {"result": "unreachable", "version": 1})
+    assert response.status_code == 409 and "data-conflict" in response.content.decode()
+    task.refresh_from_db()
+    assert task.response == "converted" and OutcomeChange.objects.filter(task=task).count() == 1
+
+
+def test_queue_and_work_view_use_a_constant_number_of_queries(web_as, alice, running):
+    client = web_as(alice)
+
+    def queries(path):
+        client.get(path)  # the first opening marks the task in progress (one write); count a steady view
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    make_tasks(running, alice, 3)
+    few = (queries("/campaigns/my-tasks/"), queries("/campaigns/my-tasks/work/"))
+    make_tasks(running, alice, 40)
+    many = (queries("/campaigns/my-tasks/"), queries("/campaigns/my-tasks/work/"))
+    assert few == many
+
+
+# --- the permission matrix: account managers see only their own, everywhere ---------------------
+
+@pytest.fixture
+def bobs_task(bob, running):
+    return make_tasks(running, bob, 1)[0]
+
+
+@pytest.mark.parametrize("path", ["/campaigns/my-tasks/{pk}/", "/campaigns/my-tasks/work/?task={pk}"])
+def test_another_managers_task_is_404_in_pages_and_fragments(web_as, alice, bobs_task, path):
+    assert web_as(alice).get(path.format(pk=bobs_task.pk)).status_code == 404
+
+
+def test_another_managers_task_cannot_take_an_outcome(web_as, api_as, alice, bobs_task):
+    assert web_as(alice).post(f"/campaigns/my-tasks/{bobs_task.pk}/outcome/",
+                              {"result": "unreachable", "version": 1}).status_code == 404
+    response = api_as(alice).patch(f"/api/v1/tasks/{bobs_task.pk}/", {"contact_result": "unreachable", "version": 1},
+                                   format="json")
+    assert response.status_code == 404
+    bobs_task.refresh_from_db()
+    assert bobs_task.status == "open"
+
+
+def test_another_managers_tasks_are_not_in_lists_counts_or_history(web_as, api_as, alice, bob, bobs_task, running):
+    mine, = make_tasks(running, alice, 1)
+    TaskFactory(campaign=CampaignFactory(status="running"), customer=mine.customer, assignee=bob)  # same customer
+    client = web_as(alice)
+    page = client.get("/campaigns/my-tasks/?bucket=all")
+    assert [row.record.pk for row in page.context["table"].page.object_list] == [mine.pk]
+    panel = client.get(f"/campaigns/my-tasks/{mine.pk}/").context
+    assert list(panel["history"]) == []
+    assert api_as(alice).get(f"/api/v1/tasks/?customer={mine.customer_id}").json()["count"] == 1
+    assert api_as(alice).get(f"/api/v1/tasks/{bobs_task.pk}/history/").status_code == 404
+
+
+def test_control_group_tasks_never_reach_account_managers(web_as, api_as, alice, running):
+    control, = make_tasks(running, alice, 1, group="control")
+    assert web_as(alice).get(f"/campaigns/my-tasks/{control.pk}/").status_code == 404
+    assert api_as(alice).get("/api/v1/tasks/").json()["count"] == 0
+
+
+def test_managers_see_and_can_work_every_task(web_as, mia, bobs_task):
+    assert web_as(mia).get(f"/campaigns/my-tasks/{bobs_task.pk}/").status_code == 200
+
+
+# --- the API --------------------------------------------------------------------------------------
+
+def test_patch_logs_the_outcome_and_returns_the_new_version(api_as, alice, running):
+    task, = make_tasks(running, alice, 1)
+    response = api_as(alice).patch(f"/api/v1/tasks/{task.pk}/", {
+        "contact_result": "reached", "response": "converted", "amount": "1200.50", "note": "signed", "version": 1},
+        format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["version"] == 2 and response.json()["status"] == "done"
+    history = api_as(alice).get(f"/api/v1/tasks/{task.pk}/history/").json()
+    assert history[0]["by"] == "alice" and history[0]["after"]["amount"] == "1200.50"
+
+
+def test_patch_with_a_stale_version_is_409_with_the_current_task(api_as, alice, running):
+    task, = make_tasks(running, alice, 1)
+    client = api_as(alice)
+    client.patch(f"/api/v1/tasks/{task.pk}/", {"contact_result": "unreachable", "version": 1}, format="json")
+    response = client.patch(f"/api/v1/tasks/{task.pk}/", {"contact_result": "refused", "version": 1}, format="json")
+    assert response.status_code == 409 and response.json()["current"]["version"] == 2
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"contact_result": "reached", "response": "declined", "version": 1}, "failure_reason"),
+    ({"contact_result": "reached", "response": "converted", "amount": "-5", "version": 1}, "amount"),
+    ({"contact_result": "reached", "response": "converted"}, "version"),
+    ({"contact_result": "teleported", "version": 1}, "contact_result"),
+])
+def test_patch_with_an_invalid_outcome_is_400_with_field_errors(api_as, alice, running, body, field):
+    task, = make_tasks(running, alice, 1)
+    response = api_as(alice).patch(f"/api/v1/tasks/{task.pk}/", body, format="json")
+    assert response.status_code == 400 and field in response.json(), response.json()
+    task.refresh_from_db()
+    assert task.version == 1
+
+
+def test_customer_timeline_shows_own_tasks_and_outcomes_only(web_as, alice, bob, running):
+    from campaigns.outcomes import log_outcome
+
+    task, = make_tasks(running, alice, 1)
+    log_outcome(task=task, by=alice, version=1, contact_result="reached", response="converted", amount=700)
+    TaskFactory(campaign=CampaignFactory(name="Bob's push", status="running"), customer=task.customer, assignee=bob)
+    body = web_as(alice).get(f"/customers/{task.customer_id}/").content.decode()
+    assert 'data-event="outcome"' in body and "Converted" in body and "700" in body
+    assert running.name in body and "Bob&#x27;s push" not in body and "Bob's push" not in body
+
+
+
+def test_managers_see_every_task_on_the_customer_timeline(web_as, mia, alice, bob, running):
+    task, = make_tasks(running, alice, 1)
+    TaskFactory(campaign=CampaignFactory(name="Push two", status="running"), customer=task.customer, assignee=bob)
+    body = web_as(mia).get(f"/customers/{task.customer_id}/").content.decode()
+    assert running.name in body and "Push two" in body
