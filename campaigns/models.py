@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Channel, Customer
@@ -244,7 +245,7 @@ class FailureReason(models.Model):
         verbose_name_plural = _("failure reasons")
 
     def __str__(self) -> str:
-        return self.label
+        return gettext(self.label)
 
 
 class OutcomeChange(models.Model):

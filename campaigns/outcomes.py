@@ -10,12 +10,30 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .models import FailureReason, OutcomeChange, Task
 
 OUTCOME_FIELDS = ["contact_result", "response", "failure_reason", "failure_note", "amount", "product", "note",
                   "next_follow_up"]
 NEEDS_REASON = {Task.Response.DECLINED, Task.Response.NOT_INTERESTED}
+
+# The starting list (admins extend it). Labels are stored in English and translated when shown.
+DEFAULT_FAILURE_REASONS = [
+    ("price", gettext_noop("Price / fees"), False),
+    ("risk", gettext_noop("Risk too high"), False),
+    ("timing", gettext_noop("Bad timing"), False),
+    ("competitor", gettext_noop("Has a competitor's product"), False),
+    ("no_need", gettext_noop("No need"), False),
+    ("other", gettext_noop("Other"), True),
+]
+
+
+def ensure_failure_reasons() -> None:
+    """Create the default reasons that are missing (never touches ones an admin changed)."""
+    for position, (code, label, needs_text) in enumerate(DEFAULT_FAILURE_REASONS):
+        FailureReason.objects.get_or_create(code=code, defaults={"label": label, "needs_text": needs_text,
+                                                                 "position": position})
 
 
 class StaleEdit(Exception):

@@ -91,6 +91,7 @@ def _query_without_task(params: QueryDict) -> str:
 def _panel_context(request, task, query: str, form: OutcomeForm | None = None, **extra) -> dict:
     if task.status == task.Status.OPEN and task.assignee_id == request.user.pk:
         outcomes.start_task(task=task)  # opened by its account manager: in progress
+        task.status = task.Status.IN_PROGRESS
     customer = task.customer
     return {
         "task": task, "customer": customer, "query": query, "form": form or OutcomeForm.for_task(task),

@@ -96,10 +96,15 @@
     if (!workspace() || event.target.id !== "task-panel") return;
     var panel = event.target.querySelector("[data-panel]");
     if (!panel) return;
+    // Process the new form now, not after htmx's settle delay: a fast typist presses Enter sooner.
+    window.htmx.process(event.target);
     var saved = panel.getAttribute("data-saved-task");
     if (saved) {
       var row = document.getElementById("row-" + saved);
-      if (row) row.classList.add("done");
+      if (row) {
+        row.classList.add("done");
+        row.querySelector(".state").textContent = panel.getAttribute("data-saved-status");
+      }
     }
     if (panel.getAttribute("data-current-task")) markCurrent(panel.getAttribute("data-current-task"));
     if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();

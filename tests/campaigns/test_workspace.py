@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns.models import OutcomeChange, SavedTaskView, Task
+from campaigns.models import OutcomeChange, SavedTaskView
 from tests.factories import CampaignFactory, CustomerFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
