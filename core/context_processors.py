@@ -24,7 +24,17 @@ BADGES = {"campaigns:my_tasks": "campaigns.selectors.due_now_count"}
 
 
 def navigation(request):
-    """The navigation entries the current user may open, with the current one marked."""
+    """The navigation entries the current user may open, with the current one marked.
+
+    Computed once per request: templates rendered inside the page (tables, includes with a
+    request) run the context processors again.
+    """
+    if not hasattr(request, "_loopcrm_navigation"):
+        request._loopcrm_navigation = _navigation(request)
+    return request._loopcrm_navigation
+
+
+def _navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": [], "user_role": None}
