@@ -176,7 +176,8 @@ class Task(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.OPEN)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority, default=Priority.NORMAL)
     due_date = models.DateField(_("due"), null=True, blank=True)
-    follow_up_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    follow_up_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                     db_index=False)  # task_follow_up_idx: launches never write it
     version = models.PositiveIntegerField(_("version"), default=1)
 
     contact_result = models.CharField(_("contact result"), max_length=16, choices=ContactResult, blank=True)
@@ -210,6 +211,7 @@ class Task(models.Model):
             models.Index(fields=["assignee", "status"], name="task_assignee_status_idx",
                          condition=Q(group="treatment")),
             models.Index(fields=["customer", "created_at"], name="task_customer_idx"),
+            models.Index(fields=["follow_up_of"], name="task_follow_up_idx", condition=Q(follow_up_of__isnull=False)),
         ]
 
     def __str__(self) -> str:

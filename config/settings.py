@@ -221,7 +221,10 @@ SPECTACULAR_SETTINGS = {
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    # Web and worker must share one existing folder (PITFALLS.md); `make run` creates it.
+    # Web and worker must share one existing folder (PITFALLS.md); made here so that any
+    # command that enqueues (seed_demo, imports) finds it, not only `make run`.
+    for _folder in (BROKER_DIR / "processed", BROKER_DIR / "control"):
+        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),

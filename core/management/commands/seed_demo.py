@@ -1,5 +1,6 @@
-"""manage.py seed_demo — idempotent demo data: branches, users of each role, and the
-45,211 bank-marketing customers with their tags, spread across account managers."""
+"""manage.py seed_demo — idempotent demo data: branches, users of each role, the 45,211
+bank-marketing customers with their tags spread across account managers, a saved segment and
+a launched campaign whose tasks wait in the account managers' queues."""
 
 from pathlib import Path
 
@@ -51,6 +52,36 @@ class Command(BaseCommand):
                           % {"c": report.created, "u": report.updated, "n": report.unchanged, "r": report.rejected})
         spread = self.spread_customers()
         self.stdout.write(_("Gave %(n)d customers an account manager and branch.") % {"n": spread})
+        self.seed_campaign()
+
+    def seed_campaign(self) -> None:
+        """A segment and a running campaign (launched once; a second run leaves them as they are)."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from campaigns import services as campaign_services
+        from campaigns.models import Campaign
+        from segments.models import Segment
+        from segments.services import save_segment
+
+        mia = User.objects.get(username="mia")
+        if not Segment.objects.filter(name="Past deposit buyers").exists():
+            save_segment(name="Past deposit buyers", text="poutcome-success AND NOT loan-yes", by=mia,
+                         description=_("Said yes to the previous campaign and carry no personal loan."))
+        if Campaign.objects.filter(slug="term-deposit-recall").exists():
+            return
+        campaign = campaign_services.save_campaign(by=mia, campaign=Campaign(
+            name="Term deposit recall", slug="term-deposit-recall", channel="phone", product="3-year term deposit",
+            objective=_("Win back customers who bought a deposit last time."), segment=Segment.objects.get(
+                name="Past deposit buyers"), holdout_pct=10, strategy="owner", cost_fixed=2000, cost_per_contact=3,
+            value_per_conversion=450, due_date=timezone.localdate() + timedelta(days=7), owner=mia,
+            script=_("Greet the customer by name. Mention last year's deposit and today's 3-year rate. "
+                     "Ask whether they would like the rate sheet; note any objection.")))
+        job = campaign_services.queue_launch(campaign=campaign, by=mia)
+        result = campaign_services.run_launch(job_id=str(job.pk))
+        self.stdout.write(_("Launched “%(name)s”: %(tasks)d tasks, %(holdout)d in holdout.") % {
+            "name": campaign.name, "tasks": result.get("tasks", 0), "holdout": result.get("holdout", 0)})
 
     @transaction.atomic
     def spread_customers(self) -> int:
