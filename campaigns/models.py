@@ -282,3 +282,20 @@ class SavedTaskView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignMetrics(models.Model):
+    """The campaign's metrics as last computed by a job (campaigns.metrics), for fast reads.
+
+    `requested_at` is set when an outcome changes; a refresh job computes only when it is newer
+    than `computed_at`, so a burst of outcomes costs one computation (the debounce).
+    """
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, primary_key=True, related_name="metrics")
+    data = models.JSONField(_("metrics"), default=dict)
+    computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
+    requested_at = models.DateTimeField(_("requested"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign metrics")
+        verbose_name_plural = _("campaign metrics")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from .models import FailureReason, OutcomeChange, Task
+from .results import request_refresh
 
 OUTCOME_FIELDS = ["contact_result", "response", "failure_reason", "failure_note", "amount", "product", "note",
                   "next_follow_up"]
@@ -155,6 +156,7 @@ def log_outcome(*, task: Task, by, version: int, **values) -> Task:
     current.save()
     OutcomeChange.objects.create(task=current, by=by, version=current.version, before=before, after=_snapshot(current))
     _follow_up(current, now)
+    request_refresh(current.campaign_id)  # the stored metrics follow within seconds
     return current
 
 

@@ -65,22 +65,10 @@ def _rates(row: dict, *, cost_fixed: Decimal | None = None, cost_per_contact: De
 
 
 def campaign_stats(campaign: Campaign) -> dict:
-    """The campaign's figures now: audience and exclusions as launched, work and results so far."""
-    tasks = Task.objects.filter(campaign=campaign)
-    totals = tasks.aggregate(**_figures(), holdout=Count("pk", filter=Q(group=Task.Group.CONTROL)))
-    stats = _rates(totals, cost_fixed=campaign.cost_fixed, cost_per_contact=campaign.cost_per_contact)
-    by_channel = tasks.filter(TREATMENT).values("channel").annotate(**_figures()).order_by("channel")
-    by_manager = (tasks.filter(TREATMENT).values("assignee__username").annotate(**_figures())
-                  .order_by("assignee__username"))
-    return {
-        "campaign": campaign.pk, "status": campaign.status,
-        "audience": campaign.audience_size or 0, "excluded": campaign.excluded or {},
-        "holdout": totals["holdout"],
-        **{key: stats[key] for key in ("tasks", "open", "done", "contacted", "reached", "converted", "success_rate",
-                                       "done_rate", "revenue", "cost", "roi")},
-        "by_channel": [_rates(row) for row in by_channel],
-        "by_account_manager": [{"account_manager": row.pop("assignee__username"), **_rates(row)} for row in by_manager],
-    }
+    """The campaign's figures now (computed live: one campaign is a few indexed GROUP BYs)."""
+    from .metrics import campaign_metrics
+
+    return campaign_metrics([campaign.pk])[campaign.pk]
 
 
 def progress_by_campaign(campaign_ids: list[int]) -> dict[int, dict]:

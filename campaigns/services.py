@@ -125,9 +125,12 @@ def unschedule_campaign(*, campaign: Campaign, by, note: str = "") -> Campaign:
 @transaction.atomic
 def complete_campaign(*, campaign: Campaign, by) -> Campaign:
     """Close a running campaign; tasks nobody worked leave the queues as cancelled."""
+    from . import jobs
+
     campaign = _locked(campaign)
     _move(campaign, Status.COMPLETED, by)
     _cancel_open_tasks(campaign)
+    transaction.on_commit(lambda: jobs.tag_campaign_results.delay(campaign.pk))  # close the loop
     return campaign
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, workspace
+from . import report_views, views, workspace
 
 app_name = "campaigns"
 
@@ -8,6 +8,10 @@ urlpatterns = [
     path("", views.campaign_list, name="list"),
     path("new/", views.campaign_form, name="create"),
     path("audience/", views.campaign_audience, name="audience"),
+    path("reports/", report_views.dashboard, name="reports"),
+    path("reports/weekly/", report_views.weekly, name="weekly"),
+    path("reports/history/", report_views.history_import, name="history_import"),
+    path("reports/history/<uuid:job_id>/", report_views.history_status, name="history_status"),
     path("my-tasks/", workspace.my_tasks, name="my_tasks"),
     path("my-tasks/work/", workspace.work, name="work"),
     path("my-tasks/views/", workspace.save_view, name="save_view"),

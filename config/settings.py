@@ -6,7 +6,9 @@ filesystem so that `make run` needs no server. `DATABASE_URL` switches to Postgr
 """
 
 import os
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dj_database_url
 from celery.schedules import crontab
@@ -217,6 +219,19 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ChannelEnum": "customers.models.Channel"},
 }
 
+# --- E-mail (the weekly review) -------------------------------------------------------------------
+# Printed to the worker's log unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "LoopCRM <loopcrm@localhost>")
+# The weekly review goes out on Monday at WEEKLY_REPORT_HOUR in this time zone.
+WEEKLY_REPORT_TIME_ZONE = os.environ.get("WEEKLY_REPORT_TIME_ZONE", TIME_ZONE)
+WEEKLY_REPORT_HOUR = int(os.environ.get("WEEKLY_REPORT_HOUR", "7"))
+
 # --- Celery -------------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
@@ -257,6 +272,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "launch-due-campaigns": {
         "task": "campaigns.jobs.launch_due_campaigns",
         "schedule": crontab(minute="*"),
+    },
+    "recompute-campaign-metrics": {
+        "task": "campaigns.jobs.recompute_all_metrics",
+        "schedule": crontab(minute=30, hour=2),
+    },
+    "weekly-operations-review": {
+        "task": "campaigns.jobs.send_weekly_report",
+        # Monday morning where the marketing team is (which need not be the server's zone).
+        "schedule": crontab(minute=0, hour=WEEKLY_REPORT_HOUR, day_of_week=1,
+                            nowfun=lambda: datetime.now(ZoneInfo(WEEKLY_REPORT_TIME_ZONE))),
     },
     "purge-stale-uploads": {
         "task": "customers.jobs.purge_stale_uploads",

@@ -8,7 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenView
 from accounts.views import home
-from campaigns.api import CampaignViewSet, TaskViewSet
+from campaigns.api import CampaignViewSet, ReportViewSet, TaskViewSet
 from core.api import JobViewSet
 from customers.api import CustomerViewSet, TagViewSet
 from segments.api import SegmentViewSet
@@ -20,6 +20,7 @@ router.register("jobs", JobViewSet, basename="job")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("tasks", TaskViewSet, basename="task")
+router.register("reports", ReportViewSet, basename="reports")
 
 api_urls = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

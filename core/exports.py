@@ -50,6 +50,16 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
 
 def xlsx_response(filename: str, sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> HttpResponse:
     """Write one or more sheets to an XLSX workbook in write-only (streaming) mode."""
+    response = HttpResponse(
+        xlsx_bytes(sheets),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> bytes:
+    """The workbook itself (for a download or an e-mail attachment), formulas neutralised."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -60,9 +70,4 @@ def xlsx_response(filename: str, sheets: dict[str, tuple[Sequence[str], Iterable
             sheet.append([safe_cell(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return buffer.getvalue()

@@ -17,3 +17,9 @@ def percent(value, digits: int = 2):
     if value is None:
         return "—"
     return f"{value * 100:.{int(digits)}f} %"
+
+
+@register.filter
+def get(mapping, key):
+    """mapping[key] in a template (for rows whose column name is a variable)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

@@ -1,0 +1,96 @@
+"""Reports as tables: the weekly workbook (summary + one sheet per breakdown) and the
+dashboard's CSV exports. Every number shown in a chart is in one of these tables."""
+
+from django.utils.translation import gettext as _
+
+RATE_HEADER = ["tasks", "contacted", "reached", "interested", "converted", "success_rate", "revenue"]
+
+
+def _rate_rows(rows: list[dict], key: str) -> list[list]:
+    return [[row.get(key) or ""] + [row.get(name) for name in RATE_HEADER] for row in rows]
+
+
+def _header(first: str) -> list[str]:
+    return [first, _("Tasks"), _("Contacted"), _("Reached"), _("Interested"), _("Converted"), _("Success rate"),
+            _("Revenue")]
+
+
+def _campaign_rows(campaigns: list[dict]) -> tuple[list[str], list[list]]:
+    header = [_("Campaign"), _("Status"), _("Owner"), _("Contacted this week"), _("Converted this week"),
+              _("Contacted to date"), _("Converted to date"), _("Success rate to date"), _("Revenue to date"),
+              _("Cost to date"), _("ROI to date"), _("Uplift vs holdout"), _("Recommendation"), _("Why")]
+    rows = []
+    for row in campaigns:
+        week, total = row.get("period") or {}, row.get("to_date") or {}
+        lift = total.get("uplift") or {}
+        rows.append([row["name"], row["status"], row["owner"], week.get("contacted", 0), week.get("converted", 0),
+                     total.get("contacted"), total.get("converted"), total.get("success_rate"), total.get("revenue"),
+                     total.get("cost"), total.get("roi"), lift.get("uplift"), row["action"], row["reason"]])
+    return header, rows
+
+
+def weekly_workbook(report: dict) -> dict:
+    summary = report["summary"]
+    summary_rows = [[_("Week"), report["week"]], [_("From"), report["start"]], [_("To"), report["end"]]]
+    summary_rows += [[label, summary.get(key)] for label, key in (
+        (_("Contacted"), "contacted"), (_("Reached"), "reached"), (_("Interested"), "interested"),
+        (_("Converted"), "converted"), (_("Success rate"), "success_rate"), (_("Revenue"), "revenue"),
+        (_("Cost"), "cost"), (_("ROI"), "roi"))]
+    summary_rows += [[_("Rule"), rule] for rule in report["rules"]]
+    sheets = {
+        _("Summary"): ([_("Item"), _("Value")], summary_rows),
+        _("Campaigns"): _campaign_rows(report["campaigns"]),
+        _("Channels"): (_header(_("Channel")), _rate_rows(report["by_channel"], "channel")),
+        _("Account managers"): (_header(_("Account manager")),
+                                _rate_rows(report["by_account_manager"], "account_manager")),
+        _("Branches"): (_header(_("Branch")), _rate_rows(report["by_branch"], "branch")),
+        _("Failure reasons"): ([_("Reason"), _("Count")],
+                               [[row["failure_reason"], row["count"]] for row in report["by_failure_reason"]]),
+        _("Days"): ([_("Day"), _("Contacted"), _("Converted"), _("Success rate"), _("Revenue")],
+                    [[row["period"], row["contacted"], row["converted"], row["success_rate"], row["revenue"]]
+                     for row in report["by_day"]]),
+    }
+    if report.get("to_date"):
+        sheets[_("Channels to date")] = (_header(_("Channel")), _rate_rows(report["to_date"]["by_channel"], "channel"))
+    return sheets
+
+
+def summary_text(report: dict) -> str:
+    """The e-mail body: the week in numbers and what to stop, keep or grow."""
+    summary = report["summary"]
+    lines = [_("LoopCRM weekly operations review %(week)s (%(start)s – %(end)s)") % report, "",
+             _("Contacted %(contacted)s, converted %(converted)s, success rate %(rate)s, revenue %(revenue)s, "
+               "cost %(cost)s, ROI %(roi)s.") % {
+                 "contacted": summary["contacted"], "converted": summary["converted"],
+                 "rate": _percent(summary["success_rate"]), "revenue": summary["revenue"], "cost": summary["cost"],
+                 "roi": _percent(summary["roi"])}, ""]
+    for row in report["campaigns"]:
+        total = row.get("to_date") or {}
+        lines.append(f"- {row['action'].upper()}: {row['name']} — " + _(
+            "%(contacted)s contacted, %(converted)s converted (%(rate)s), ROI %(roi)s to date") % {
+            "contacted": total.get("contacted", 0), "converted": total.get("converted", 0),
+            "rate": _percent(total.get("success_rate")), "roi": _percent(total.get("roi"))})
+    lines += ["", _("Rules:")] + [f"  {rule}" for rule in report["rules"]]
+    return "\n".join(lines)
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{float(value) * 100:.2f} %"
+
+
+BREAKDOWNS = {
+    "channels": lambda data, campaigns: (_header(_("Channel")) + [_("Strategy")], [
+        row + [source["strategy"]] for row, source in zip(_rate_rows(data["by_channel"], "channel"),
+                                                          data["by_channel"], strict=True)]),
+    "managers": lambda data, campaigns: (_header(_("Account manager")),
+                                         _rate_rows(data["by_account_manager"], "account_manager")),
+    "branches": lambda data, campaigns: (_header(_("Branch")), _rate_rows(data["by_branch"], "branch")),
+    "reasons": lambda data, campaigns: ([_("Reason"), _("Count")],
+                                        [[row["failure_reason"], row["count"]] for row in data["by_failure_reason"]]),
+    "trend": lambda data, campaigns: ([_("Period"), _("Contacted"), _("Converted"), _("Success rate"), _("Revenue")],
+                                      [[row["period"], row["contacted"], row["converted"], row["success_rate"],
+                                        row["revenue"]] for row in data["trend"]]),
+    "funnel": lambda data, campaigns: ([_("Stage"), _("Count")], [[str(row["stage"]), row["count"]]
+                                                                   for row in data["funnel"]]),
+    "campaigns": lambda data, campaigns: _campaign_rows(campaigns),
+}

@@ -1,0 +1,121 @@
+"""Reports pages: the dashboard over a period, the weekly operations review, their exports."""
+
+from datetime import date, timedelta
+
+from django.http import HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exports import csv_response, xlsx_response
+from customers.views import manager_required
+
+from . import reports
+from .models import Campaign
+from .report_exports import BREAKDOWNS, weekly_workbook
+
+PRESETS = [("4w", _("Last 4 weeks")), ("12w", _("Last 12 weeks")), ("year", _("This year")), ("all", _("All time"))]
+
+
+def _period(request) -> tuple[reports.Period | None, str, str]:
+    """The chosen period: a preset, or from/to dates; all time by default (history included)."""
+    today = timezone.localdate()
+    preset = request.GET.get("preset", "all")
+    try:
+        start = date.fromisoformat(request.GET["from"]) if request.GET.get("from") else None
+        end = date.fromisoformat(request.GET["to"]) if request.GET.get("to") else None
+    except ValueError:
+        start = end = None
+    if start or end:
+        start, end = start or date(2000, 1, 1), end or today
+        return reports.Period(min(start, end), max(start, end), f"{start} – {end}"), "custom", ""
+    spans = {"4w": today - timedelta(weeks=4), "12w": today - timedelta(weeks=12), "year": today.replace(month=1, day=1)}
+    if preset in spans:
+        return reports.Period(spans[preset] + timedelta(days=1), today, dict(PRESETS)[preset]), preset, ""
+    return None, "all", _("All time")
+
+
+@manager_required
+def dashboard(request):
+    period, preset, label = _period(request)
+    chosen = request.GET.get("campaign", "")
+    campaign_ids = [int(chosen)] if chosen.isdigit() else None
+    data = reports.activity(period, campaign_ids)
+    average = data["summary"]["success_rate"]
+    campaigns = reports.campaign_rows(data["campaign_ids"], None, average)
+    charts = {
+        "trend": [{"period": row["period"], "success_rate": row["success_rate"], "contacted": row["contacted"]}
+                  for row in data["trend"]],
+        "channels": [{"channel": row["channel"] or _("not recorded"), "contacted": row["contacted"],
+                      "success_rate": row["success_rate"]} for row in data["by_channel"]],
+        "quadrant_lines": {"volume": data["median_volume"], "rate": average},
+        "funnel": [{"stage": str(row["stage"]), "count": row["count"]} for row in data["funnel"]],
+        "reasons": [{"reason": row["failure_reason"] or _("not given"), "count": row["count"]}
+                    for row in data["by_failure_reason"]],
+    }
+    if request.GET.get("export") in BREAKDOWNS:
+        header, rows = BREAKDOWNS[request.GET["export"]](data, campaigns)
+        return csv_response(f"loopcrm-{request.GET['export']}.csv", header, rows)
+    return render(request, "campaigns/reports/dashboard.html", {
+        "data": data, "campaigns": campaigns, "charts": charts, "presets": PRESETS, "preset": preset,
+        "period": period, "label": period.label if period else label, "query": request.GET.urlencode(),
+        "campaign_choices": Campaign.objects.exclude(launched_at=None).order_by("name").values_list("pk", "name"),
+        "chosen": int(chosen) if chosen.isdigit() else None,
+    })
+
+
+@manager_required
+def weekly(request):
+    try:
+        report = reports.weekly_report(request.GET.get("week"))
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error))
+    if request.GET.get("format") == "xlsx":
+        return xlsx_response(f"loopcrm-weekly-{report['week']}.xlsx", weekly_workbook(report))
+    previous, following = _neighbour_weeks(report["start"])
+    return render(request, "campaigns/reports/weekly.html", {"report": report, "previous": previous,
+                                                             "following": following})
+
+
+def _neighbour_weeks(start: str) -> tuple[str, str]:
+    monday = date.fromisoformat(start)
+    labels = []
+    for day in (monday - timedelta(days=7), monday + timedelta(days=7)):
+        year, week, _weekday = day.isocalendar()
+        labels.append(f"{year}-W{week:02d}")
+    return labels[0], labels[1]
+
+
+@manager_required
+def history_import(request):
+    """Upload past contacts (or the bank-marketing file); the import runs as a background job."""
+    from django.shortcuts import redirect
+
+    from customers.importing import ImportFileError
+
+    from .history import COLUMNS, queue_history_import
+
+    error = None
+    if request.method == "POST" and request.FILES.get("file"):
+        try:
+            job = queue_history_import(upload=request.FILES["file"], by=request.user)
+        except ImportFileError as problem:
+            error = str(problem)
+        else:
+            return redirect("campaigns:history_status", job_id=job.pk)
+    elif request.method == "POST":
+        error = _("Choose a file to upload.")
+    return render(request, "campaigns/reports/history_upload.html", {"error": error, "columns": COLUMNS})
+
+
+@manager_required
+def history_status(request, job_id):
+    from django.shortcuts import get_object_or_404
+
+    from core.models import Job
+
+    from .history import HISTORY_KIND
+
+    job = get_object_or_404(Job, pk=job_id, kind=HISTORY_KIND)
+    template = "campaigns/reports/_history_progress.html" if request.htmx else "campaigns/reports/history_status.html"
+    return render(request, template, {"job": job, "errors": job.errors[:200]})

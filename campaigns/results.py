@@ -1,0 +1,147 @@
+"""Closing the loop: stored campaign metrics (debounced refresh, nightly recompute) and result
+tags written back onto customers for the next segment."""
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import CustomerTag, Tag
+from customers.services import record_change
+
+from .metrics import campaign_metrics, jsonable
+from .models import Campaign, CampaignMetrics, Task
+
+REFRESH_DELAY_S = 2  # outcomes logged within this window share one computation
+
+# Result tag suffix → the outcomes that earn it (a customer's latest treatment outcome counts).
+RESULT_TAGS = {
+    "converted": Q(response=Task.Response.CONVERTED),
+    "interested": Q(response__in=[Task.Response.INTERESTED, Task.Response.CALL_BACK]),
+    "declined": Q(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED]),
+    "unreachable": Q(contact_result__in=[Task.ContactResult.UNREACHABLE, Task.ContactResult.WRONG_NUMBER,
+                                         Task.ContactResult.REFUSED]),
+}
+
+
+def request_refresh(campaign_id: int) -> None:
+    """Mark the campaign's metrics stale and enqueue a refresh a moment later (after commit)."""
+    from . import jobs
+
+    now = timezone.now()
+    updated = CampaignMetrics.objects.filter(campaign_id=campaign_id).update(requested_at=now)
+    if not updated:
+        CampaignMetrics.objects.get_or_create(campaign_id=campaign_id, defaults={"requested_at": now})
+    transaction.on_commit(lambda: jobs.refresh_campaign_metrics.apply_async((campaign_id,),
+                                                                            countdown=REFRESH_DELAY_S))
+
+
+def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:
+    """Compute and store one campaign's metrics unless they are already newer than the request."""
+    started = timezone.now()
+    stored = CampaignMetrics.objects.filter(campaign_id=campaign_id).first()
+    if stored and not force and stored.computed_at and stored.requested_at and stored.computed_at >= stored.requested_at:
+        return False  # an earlier job of the same burst already covered it
+    figures = campaign_metrics([campaign_id]).get(campaign_id)
+    if figures is None:
+        return False  # the campaign was deleted meanwhile
+    CampaignMetrics.objects.update_or_create(campaign_id=campaign_id,
+                                             defaults={"data": jsonable(figures), "computed_at": started})
+    return True
+
+
+def recompute_all_metrics() -> int:
+    """Nightly: every campaign's metrics from scratch, in one grouped query per breakdown."""
+    started = timezone.now()
+    figures = campaign_metrics(None)
+    existing = set(CampaignMetrics.objects.values_list("campaign_id", flat=True))
+    rows = [CampaignMetrics(campaign_id=pk, data=jsonable(data), computed_at=started) for pk, data in figures.items()]
+    with transaction.atomic():
+        CampaignMetrics.objects.bulk_create([row for row in rows if row.campaign_id not in existing], batch_size=500)
+        CampaignMetrics.objects.bulk_update([row for row in rows if row.campaign_id in existing],
+                                            ["data", "computed_at"], batch_size=500)
+    return len(rows)
+
+
+def stored_metrics(campaign_ids: list[int]) -> dict[int, dict]:
+    """Stored metrics of these campaigns (missing ones are computed now and stored)."""
+    stored = {row.campaign_id: row.data for row in CampaignMetrics.objects.filter(campaign_id__in=campaign_ids,
+                                                                                  computed_at__isnull=False)}
+    missing = [pk for pk in campaign_ids if pk not in stored]
+    for pk in missing:
+        refresh_metrics(campaign_id=pk, force=True)
+    if missing:
+        stored.update({row.campaign_id: row.data for row in CampaignMetrics.objects.filter(campaign_id__in=missing)})
+    return stored
+
+
+def result_tag_slug(campaign: Campaign, result: str) -> str:
+    return f"{campaign.slug}-{result}"[:80]
+
+
+@transaction.atomic
+def tag_results(*, campaign: Campaign) -> dict[str, int]:
+    """Give customers `<slug>-converted`, `-interested`, `-declined`, `-unreachable` from their latest
+    outcome in this campaign (control customers get none); run again, it corrects itself."""
+    latest = (Task.objects.filter(campaign=campaign, group=Task.Group.TREATMENT).exclude(contact_result="")
+              .order_by("customer_id", "-completed_at", "-id"))
+    latest_per_customer = {}
+    for customer_id, task_id in latest.values_list("customer_id", "pk").iterator(chunk_size=20_000):
+        latest_per_customer.setdefault(customer_id, task_id)
+    latest_ids = list(latest_per_customer.values())
+    counts, changed = {}, set()
+    for result, condition in RESULT_TAGS.items():
+        tag, _created = Tag.objects.get_or_create(slug=result_tag_slug(campaign, result), defaults={
+            "name": _("%(campaign)s: %(result)s") % {"campaign": campaign.name, "result": result},
+            "category": Tag.Category.CAMPAIGN_RESULT, "source": Tag.Source.CAMPAIGN})
+        earners = set(Task.objects.filter(condition, pk__in=latest_ids).values_list("customer_id", flat=True)) \
+            if latest_ids else set()
+        holders = set(CustomerTag.objects.filter(tag=tag).values_list("customer_id", flat=True))
+        stale = holders - earners
+        if stale:
+            CustomerTag.objects.filter(tag=tag, customer_id__in=stale).delete()
+        new = earners - holders
+        CustomerTag.objects.bulk_create([CustomerTag(customer_id=pk, tag=tag, source=Tag.Source.CAMPAIGN)
+                                         for pk in new], batch_size=5000)
+        changed |= stale | new
+        counts[tag.slug] = len(earners)
+    if changed:
+        record_change(changed if len(changed) <= 50_000 else None)
+    return counts
+
+
+
+def previous_week_label(today=None) -> str:
+    from datetime import timedelta
+
+    day = (today or timezone.localdate()) - timedelta(days=7)
+    year, week, _weekday = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def send_weekly_report(*, week: str | None = None) -> dict:
+    """E-mail the weekly review (summary in the body, the workbook attached) to marketing managers.
+
+    Beat calls it on Monday morning for the week that just ended.
+    """
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
+    from accounts.models import User
+    from accounts.roles import Role
+    from core.exports import xlsx_bytes
+
+    from .report_exports import summary_text, weekly_workbook
+    from .reports import weekly_report
+
+    report = weekly_report(week or previous_week_label())
+    recipients = sorted(set(User.objects.filter(groups__name=Role.MARKETING_MANAGER, is_active=True)
+                            .exclude(email="").values_list("email", flat=True)))
+    if not recipients:
+        return {"week": report["week"], "sent_to": []}
+    message = EmailMessage(subject=_("LoopCRM weekly review %(week)s") % {"week": report["week"]},
+                           body=summary_text(report), from_email=settings.DEFAULT_FROM_EMAIL, to=recipients)
+    message.attach(f"loopcrm-weekly-{report['week']}.xlsx", xlsx_bytes(weekly_workbook(report)),
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    message.send()
+    return {"week": report["week"], "sent_to": recipients}

@@ -1,0 +1,109 @@
+"""History import: row-level errors, idempotence, result tags, and the bank-marketing replay with
+its known figures in the API, the weekly report and the dashboard."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from campaigns import history, results
+from campaigns.models import Campaign, Task
+from customers.importing import ImportFileError, import_customers
+from customers.models import CustomerTag
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+BANK_FILE = Path(settings.BASE_DIR) / "data" / "bank-marketing" / "bank-full.csv"
+
+
+def write(tmp_path, text: str) -> Path:
+    path = tmp_path / "history.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_rows_with_problems_are_reported_and_the_rest_imported_once(tmp_path, admin_user):
+    for external_id in ("C1", "C2", "C3"):
+        CustomerFactory(external_id=external_id)
+    path = write(tmp_path, "\n".join([
+        "customer_external_id,campaign,channel,contacted_at,result,amount",
+        "C1,Spring funds,phone,2026-03-02,converted,12000",
+        "C2,Spring funds,sms,2026-03-03,declined,",
+        "C3,Spring funds,phone,2026-03-04,unreachable,",
+        "C9,Spring funds,phone,2026-03-04,declined,",  # unknown customer
+        "C1,Spring funds,phone,2026-03-05,converted,",  # duplicate of line 2
+        "C2,Autumn bonds,phone,not a date,declined,",
+        "C3,Autumn bonds,phone,2026-09-01,teleported,",
+        "C3,Autumn bonds,phone,2026-09-01,converted,-5",
+        ",Autumn bonds,phone,2026-09-01,converted,",
+    ]))
+    report = history.import_history(path)
+    assert (report.rows, report.tasks_created, report.rejected) == (9, 3, 6)
+    assert {(error["row"], error["column"]) for error in report.errors} == {
+        (5, "customer_external_id"), (6, "customer_external_id"), (7, "contacted_at"), (8, "result"),
+        (9, "amount"), (10, "customer_external_id")}
+    spring = Campaign.objects.get(name="Spring funds")
+    assert spring.status == "completed" and spring.task_count == 3 and not Campaign.objects.filter(
+        name="Autumn bonds").exists()
+    assert sorted(spring.tasks.values_list("customer__external_id", "contact_result", "response", "amount")) == [
+        ("C1", "reached", "converted", 12000), ("C2", "reached", "declined", None), ("C3", "unreachable", "", None)]
+    again = history.import_history(path)
+    assert again.tasks_created == 0 and again.unchanged == 3 and Task.objects.count() == 3
+
+
+def test_a_file_without_the_columns_changes_nothing(tmp_path):
+    path = write(tmp_path, "who,what\nC1,converted\n")
+    with pytest.raises(ImportFileError, match="lacks the columns"):
+        history.import_history(path)
+    assert not Campaign.objects.exists()
+
+
+def test_result_tags_close_the_loop_and_correct_themselves(tmp_path, admin_user):
+    for external_id in ("C1", "C2", "C3"):
+        CustomerFactory(external_id=external_id)
+    path = write(tmp_path, "customer_external_id,campaign,channel,contacted_at,result,amount\n"
+                           "C1,Spring funds,phone,2026-03-02,converted,1\n"
+                           "C2,Spring funds,phone,2026-03-02,declined,\n"
+                           "C3,Spring funds,phone,2026-03-02,wrong_number,\n")
+    history.import_history(path)
+    campaign = Campaign.objects.get(name="Spring funds")
+    assert results.tag_results(campaign=campaign) == {"spring-funds-converted": 1, "spring-funds-interested": 0,
+                                                      "spring-funds-declined": 1, "spring-funds-unreachable": 1}
+    Task.objects.filter(campaign=campaign, customer__external_id="C2").update(response="converted")
+    results.tag_results(campaign=campaign)
+    holders = dict(CustomerTag.objects.filter(tag__slug__startswith="spring-funds").values_list(
+        "customer__external_id", "tag__slug").order_by("customer__external_id"))
+    assert holders == {"C1": "spring-funds-converted", "C2": "spring-funds-converted", "C3": "spring-funds-unreachable"}
+
+    from segments.services import preview  # the next segment can use them
+
+    assert preview(text="spring-funds-converted")["count"] == 2
+
+
+def test_bank_marketing_replay_reports_the_known_figures_everywhere(api_as, web_as, mia, admin_user):
+    import_customers(BANK_FILE, mapping="bank-marketing")
+    report = history.import_history(BANK_FILE)
+    assert report.rejected == 0 and report.rows == 45_211 + 6_412  # + poutcome success/failure
+    campaign = Campaign.objects.get(slug="bank-term-deposit")
+
+    stats = api_as(mia).get(f"/api/v1/campaigns/{campaign.pk}/stats/").json()
+    assert (stats["contacted"], stats["converted"], stats["success_rate"]) == (45_211, 5_289, 0.117)
+    channels = {row["channel"]: (row["contacted"], row["converted"], row["success_rate"]) for row in stats["by_channel"]}
+    assert channels == {"cellular": (29_285, 4_369, 0.1492), "telephone": (2_906, 390, 0.1342),
+                        "unknown": (13_020, 530, 0.0407)}
+
+    weekly = api_as(mia).get("/api/v1/reports/weekly/").json()  # the week the history arrived in
+    row = next(row for row in weekly["campaigns"] if row["slug"] == "bank-term-deposit")
+    assert (row["to_date"]["contacted"], row["to_date"]["converted"], row["to_date"]["success_rate"]) == (
+        45_211, 5_289, 0.117)
+    to_date = {row["channel"]: row["success_rate"] for row in weekly["to_date"]["by_channel"]}
+    assert (to_date["cellular"], to_date["telephone"], to_date["unknown"]) == (0.1492, 0.1342, 0.0407)
+
+    dashboard = web_as(mia).get(f"/campaigns/reports/?campaign={campaign.pk}").content.decode()
+    assert 'data-campaign="bank-term-deposit"' in dashboard
+    bank_row = dashboard.split('data-campaign="bank-term-deposit"')[1].split("</tr>")[0]
+    assert "45,211" in bank_row and "5,289" in bank_row and "11.70 %" in bank_row
+    for channel, rate in (("cellular", "14.92 %"), ("telephone", "13.42 %"), ("unknown", "4.07 %")):
+        channel_row = dashboard.split(f'data-row="{channel}"')[1].split("</tr>")[0]
+        assert rate in channel_row
