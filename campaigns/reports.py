@@ -26,9 +26,11 @@ def rules() -> list[str]:
     """The stop / keep / grow rules as the report prints them (in the reader's language)."""
     return [
         _("Fewer than %(n)d contacts so far: keep — too early to judge.") % {"n": MIN_CONTACTS_TO_JUDGE},
-        _("Stop when the campaign loses money (ROI below 0 %), or converts under half the average success rate."),
-        _("Grow when ROI is 50 % or more, or (no costs recorded) it converts at 1.5× the average or better — "
-          "unless the holdout shows it does significantly worse than not contacting."),
+        _("Stop when the campaign loses money (ROI below %(zero)s), or converts under %(factor)s× the average "
+          "success rate.") % {"zero": "0 %", "factor": STOP_RATE_FACTOR},
+        _("Grow when ROI is %(roi)s or more, or (no costs recorded) it converts at %(factor)s× the average or "
+          "better — unless the holdout shows it does significantly worse than not contacting.") % {
+            "roi": f"{GROW_ROI:.0%}".replace("%", " %"), "factor": GROW_RATE_FACTOR},
         _("Otherwise keep."),
     ]
 

@@ -24,5 +24,6 @@ urlpatterns = [
     path("<int:pk>/job/", views.campaign_job, name="job"),
     path("<int:pk>/tasks/", views.campaign_tasks, name="tasks"),
     path("<int:pk>/tasks.csv", views.campaign_tasks_export, name="tasks_export"),
+    path("<int:pk>/tag-results/", views.campaign_tag_results, name="tag_results"),
     path("<int:pk>/<slug:action>/", views.campaign_action, name="action"),
 ]

@@ -131,6 +131,18 @@ ACTIONS = {
 
 @manager_required
 @require_POST
+def campaign_tag_results(request, pk):
+    """On demand: write the result tags (<slug>-converted, …) from the outcomes so far."""
+    from .results import tag_results
+
+    counts = tag_results(campaign=get_object_or_404(Campaign, pk=pk))
+    messages.success(request, _("Result tags written: %(tags)s.") % {
+        "tags": ", ".join(f"{slug} ({count})" for slug, count in counts.items())})
+    return redirect("campaigns:detail", pk=pk)
+
+
+@manager_required
+@require_POST
 def campaign_action(request, pk, action):
     campaign = get_object_or_404(Campaign, pk=pk)
     if action not in ACTIONS:

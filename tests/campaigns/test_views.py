@@ -98,3 +98,18 @@ def test_cancel_from_the_detail_page(web_as, mia, vip):
 def test_account_managers_cannot_open_campaign_pages(web_as, alice, mia, vip, path):
     campaign = CampaignFactory(owner=mia)
     assert web_as(alice).get(path.format(pk=campaign.pk)).status_code == 403
+
+
+def test_tag_results_on_demand_from_the_detail_page(web_as, mia, alice, make_vips, django_capture_on_commit_callbacks):
+    make_vips(3, owner=alice)
+    campaign = CampaignFactory(owner=mia, slug="recall", holdout_pct=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        web_as(mia).post(f"/campaigns/{campaign.pk}/launch/")
+    Task.objects.filter(pk=campaign.tasks.first().pk).update(contact_result="reached", response="converted",
+                                                             status="done")
+    web_as(mia).post(f"/campaigns/{campaign.pk}/tag-results/")
+    from customers.models import CustomerTag
+
+    assert CustomerTag.objects.filter(tag__slug="recall-converted").count() == 1
+    body = web_as(mia).get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Uplift vs holdout" in body and "no outcomes of holdout customers" in body

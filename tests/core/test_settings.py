@@ -50,3 +50,15 @@ def test_check_deploy_is_clean_with_production_settings():
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_collectstatic_succeeds_with_production_storage(tmp_path):
+    """The manifest storage refuses a vendored file that references a missing one (a source map)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env.update({"DEBUG": "0", "SECRET_KEY": "x" * 20 + "-production-secret-key-with-enough-entropy-123",
+                "ALLOWED_HOSTS": "crm.example.com", "DJANGO_SETTINGS_MODULE": "config.settings",
+                "LOOPCRM_VAR_DIR": str(tmp_path)})
+    result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "staticfiles" / "staticfiles.json").exists()
