@@ -1,0 +1,136 @@
+"""Every page and API endpoint, as each role: what each may open, and 404 for another account
+manager's objects. A new URL that is not in the table below fails the completeness test."""
+
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from campaigns.models import SavedTaskView
+from core.models import Job
+from segments.services import save_segment
+from tests.factories import CampaignFactory, CustomerFactory, TagFactory, TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+ALL, MANAGERS, OWN = "all", "managers", "own"  # OWN: alice may open her own, gets 404 for bob's
+SKIPPED = {"login", "logout", "set_language"}  # authentication plumbing, tested in tests/accounts
+PUBLIC = {"schema", "api-docs"}  # the OpenAPI description is public; every operation in it is not
+PERSONAL = {"campaigns:delete_view"}  # a saved view is its owner's alone, whatever the role
+POST_ONLY = {"customers:customer_tags", "campaigns:delete_view", "campaigns:outcome"}  # checked with a POST
+
+PAGES = {
+    "home": (ALL, {}),
+    "customers:list": (ALL, {}), "customers:export": (ALL, {}), "customers:bulk": (ALL, {}),
+    "customers:detail": (OWN, {"pk": "bobs_customer"}), "customers:customer_tags": (OWN, {"pk": "bobs_customer"}),
+    "customers:tags": (MANAGERS, {}), "customers:tag_create": (MANAGERS, {}),
+    "customers:tag_edit": (MANAGERS, {"pk": "tag"}), "customers:tag_delete": (MANAGERS, {"pk": "tag"}),
+    "customers:tag_merge": (MANAGERS, {}), "customers:import": (MANAGERS, {}),
+    "customers:import_status": (MANAGERS, {"job_id": "job"}), "customers:import_errors": (MANAGERS, {"job_id": "job"}),
+    "segments:list": (MANAGERS, {}), "segments:builder": (MANAGERS, {}), "segments:preview": (MANAGERS, {}),
+    "segments:edit": (MANAGERS, {}), "segments:overlap": (MANAGERS, {}), "segments:detail": (MANAGERS, {"pk": "segment"}),
+    "segments:edit_segment": (MANAGERS, {"pk": "segment"}), "segments:refresh": (MANAGERS, {"pk": "segment"}),
+    "segments:delete": (MANAGERS, {"pk": "segment"}), "segments:export": (MANAGERS, {"pk": "segment"}),
+    "campaigns:list": (MANAGERS, {}), "campaigns:create": (MANAGERS, {}), "campaigns:audience": (MANAGERS, {}),
+    "campaigns:reports": (MANAGERS, {}), "campaigns:weekly": (MANAGERS, {}),
+    "campaigns:history_import": (MANAGERS, {}), "campaigns:history_status": (MANAGERS, {"job_id": "history_job"}),
+    "campaigns:detail": (MANAGERS, {"pk": "campaign"}), "campaigns:edit": (MANAGERS, {"pk": "campaign"}),
+    "campaigns:launch": (MANAGERS, {"pk": "campaign"}), "campaigns:job": (MANAGERS, {"pk": "campaign"}),
+    "campaigns:tasks": (MANAGERS, {"pk": "campaign"}), "campaigns:tasks_export": (MANAGERS, {"pk": "campaign"}),
+    "campaigns:tag_results": (MANAGERS, {"pk": "campaign"}),
+    "campaigns:action": (MANAGERS, {"pk": "campaign", "action": "cancel"}),
+    "campaigns:my_tasks": (ALL, {}), "campaigns:work": (ALL, {}), "campaigns:save_view": (ALL, {}),
+    "campaigns:delete_view": (OWN, {"pk": "bobs_view"}), "campaigns:panel": (OWN, {"pk": "bobs_task"}),
+    "campaigns:outcome": (OWN, {"pk": "bobs_task"}),
+}
+
+API = [  # (method, path template, rule)
+    ("get", "/api/v1/customers/", ALL), ("get", "/api/v1/customers/{bobs_customer}/", OWN),
+    ("patch", "/api/v1/customers/{bobs_customer}/", OWN), ("post", "/api/v1/customers/import/", MANAGERS),
+    ("get", "/api/v1/tags/", ALL), ("post", "/api/v1/tags/", MANAGERS),
+    ("get", "/api/v1/jobs/{job}/", OWN),
+    ("get", "/api/v1/segments/", MANAGERS), ("post", "/api/v1/segments/preview/", MANAGERS),
+    ("get", "/api/v1/segments/{segment}/members/", MANAGERS), ("post", "/api/v1/segments/overlap/", MANAGERS),
+    ("get", "/api/v1/campaigns/", MANAGERS), ("post", "/api/v1/campaigns/", MANAGERS),
+    ("get", "/api/v1/campaigns/{campaign}/stats/", MANAGERS), ("post", "/api/v1/campaigns/{campaign}/launch/", MANAGERS),
+    ("get", "/api/v1/campaigns/{campaign}/audience/", MANAGERS),
+    ("get", "/api/v1/tasks/", ALL), ("get", "/api/v1/tasks/{bobs_task}/", OWN),
+    ("patch", "/api/v1/tasks/{bobs_task}/", OWN), ("get", "/api/v1/tasks/{bobs_task}/history/", OWN),
+    ("post", "/api/v1/tasks/reassign/", MANAGERS), ("get", "/api/v1/reports/weekly/", MANAGERS),
+]
+
+
+@pytest.fixture
+def objects(mia, alice, bob):
+    vip = TagFactory(slug="vip")
+    bobs_customer = CustomerFactory(owner=bob, tags=[vip])
+    CustomerFactory(owner=alice, tags=[vip])
+    campaign = CampaignFactory(owner=mia, status="running")
+    return {
+        "bobs_customer": bobs_customer.pk, "tag": vip.pk,
+        "job": Job.objects.create(kind="import_customers", created_by=mia).pk,
+        "history_job": Job.objects.create(kind="import_history", created_by=mia).pk,
+        "segment": save_segment(name="VIP", text="vip", by=mia).pk, "campaign": campaign.pk,
+        "bobs_task": TaskFactory(campaign=campaign, customer=bobs_customer, assignee=bob).pk,
+        "bobs_view": SavedTaskView.objects.create(user=bob, name="Mine", query="bucket=today").pk,
+    }
+
+
+def _names(resolver: URLResolver, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin" or str(pattern.pattern).startswith("api/"):
+                continue
+            inner = f"{namespace}:{pattern.namespace}" if namespace and pattern.namespace else (
+                pattern.namespace or namespace)
+            names |= _names(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+    return names
+
+
+def test_every_page_is_in_the_matrix():
+    missing = _names(get_resolver()) - set(PAGES) - SKIPPED - PUBLIC
+    assert not missing, f"add these pages to the permission matrix: {sorted(missing)}"
+
+
+def _page(name: str, objects: dict) -> str:
+    rule, kwargs = PAGES[name]
+    return reverse(name, kwargs={key: objects.get(value, value) for key, value in kwargs.items()})
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_pages_by_role(name, objects, client, mia, alice, admin_user):
+    path = _page(name, objects)
+    rule = PAGES[name][0]
+    request = client.post if name in POST_ONLY else client.get
+    assert request(path).status_code in (302, 405), "anonymous users are sent to the login page"
+    for user in (mia, admin_user):
+        client.force_login(user)
+        allowed = (404,) if name in PERSONAL else (200, 302, 405, 422)  # 422: the empty form was refused
+        assert request(path).status_code in allowed, (user, path)
+    client.force_login(alice)
+    status = request(path).status_code
+    expected = {ALL: (200, 302, 405), MANAGERS: (403,), OWN: (404,)}[rule]
+    assert status in expected, (name, path, status)
+
+
+@pytest.mark.parametrize("method, template, rule", API)
+def test_api_by_role(method, template, rule, objects, api, api_as, mia, alice, admin_user):
+    path = template.format(**{key: str(value) for key, value in objects.items()})
+    assert getattr(api, method)(path, {}, format="json").status_code in (401, 403)
+    manager_status = getattr(api_as(mia), method)(path, {}, format="json").status_code
+    assert manager_status < 500 and manager_status not in (401, 403, 404), (path, manager_status)
+    status = getattr(api_as(alice), method)(path, {}, format="json").status_code
+    expected = {ALL: range(200, 300), MANAGERS: (403,), OWN: (404,)}[rule]
+    assert status in expected, (method, path, status)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_the_api_description_is_public(name, client):
+    assert client.get(reverse(name)).status_code == 200
+
+
+def test_a_job_of_someone_else_is_not_found(api_as, bob, objects):
+    assert api_as(bob).get(f"/api/v1/jobs/{uuid.uuid4()}/").status_code == 404
