@@ -186,12 +186,15 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         campaign = service(campaign=self.get_object(), by=request.user)
         return Response(CampaignSerializer(campaign, context={"request": request}).data)
 
-    @extend_schema(request=None, responses={202: inline_serializer("LaunchAccepted", {"job": JobSerializer()})})
+    @extend_schema(request=None, responses={202: inline_serializer("LaunchAccepted", {
+        "job": serializers.UUIDField(), "status": JobSerializer()})})
     @action(detail=True, methods=["post"])
     def launch(self, request, pk=None):
-        """Launch now: 202 with the job; the same job again while it runs; 409 once launched."""
+        """Launch now: 202 {job, status} (as the import answers; follow it at /api/v1/jobs/{job}/); the
+        same job again while it runs; 409 once launched."""
         job = services.queue_launch(campaign=self.get_object(), by=request.user)
-        return Response({"job": JobSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
+        job.refresh_from_db()
+        return Response({"job": str(job.pk), "status": JobSerializer(job).data}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: inline_serializer("LaunchPlan", {
         "text": serializers.CharField(), "audience": serializers.IntegerField(), "excluded": serializers.DictField(),

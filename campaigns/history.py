@@ -270,7 +270,7 @@ def queue_history_import(*, upload, by):
         with open(history_folder() / f"{job.pk}{suffix}", "wb") as target:
             for chunk in upload.chunks():
                 target.write(chunk)
-        transaction.on_commit(lambda: jobs.import_history.delay(str(job.pk)))
+        transaction.on_commit(lambda: job_services.enqueue(jobs.import_history, str(job.pk), job_id=job.pk))
     return job
 
 

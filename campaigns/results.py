@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.services import enqueue
 from customers.models import CustomerTag, Tag
 from customers.services import record_change
 
@@ -32,8 +33,7 @@ def request_refresh(campaign_id: int) -> None:
     updated = CampaignMetrics.objects.filter(campaign_id=campaign_id).update(requested_at=now)
     if not updated:
         CampaignMetrics.objects.get_or_create(campaign_id=campaign_id, defaults={"requested_at": now})
-    transaction.on_commit(lambda: jobs.refresh_campaign_metrics.apply_async((campaign_id,),
-                                                                            countdown=REFRESH_DELAY_S))
+    transaction.on_commit(lambda: enqueue(jobs.refresh_campaign_metrics, campaign_id, countdown=REFRESH_DELAY_S))
 
 
 def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:

@@ -130,7 +130,7 @@ def complete_campaign(*, campaign: Campaign, by) -> Campaign:
     campaign = _locked(campaign)
     _move(campaign, Status.COMPLETED, by)
     _cancel_open_tasks(campaign)
-    transaction.on_commit(lambda: jobs.tag_campaign_results.delay(campaign.pk))  # close the loop
+    transaction.on_commit(lambda: job_services.enqueue(jobs.tag_campaign_results, campaign.pk))  # close the loop
     return campaign
 
 
@@ -172,7 +172,7 @@ def queue_launch(*, campaign: Campaign, by) -> Job:
         job_services.report_progress(job_id=job.pk, processed=0, total=plan.treatment + plan.holdout)
         campaign.launch_job = job
         campaign.save(update_fields=["launch_job", "updated_at"])
-        transaction.on_commit(lambda: jobs.launch_campaign.delay(str(job.pk)))
+        transaction.on_commit(lambda: job_services.enqueue(jobs.launch_campaign, str(job.pk), job_id=job.pk))
     return Job.objects.get(pk=job.pk)
 
 

@@ -265,6 +265,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "core.jobs.expire_stale_jobs",
         "schedule": crontab(minute="*/15"),
     },
+    "requeue-unsent-jobs": {  # jobs created while the broker was down
+        "task": "core.jobs.requeue_unsent_jobs",
+        "schedule": crontab(minute="*"),
+    },
     "prune-change-log": {
         "task": "customers.jobs.prune_change_log",
         "schedule": crontab(minute=15, hour="*/6"),

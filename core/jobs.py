@@ -11,6 +11,11 @@ def expire_stale_jobs() -> int:
 
 
 @shared_task
+def requeue_unsent_jobs() -> int:
+    return services.requeue_unsent_jobs()
+
+
+@shared_task
 def ping(job_id: str) -> str:
     """Round trip through a real worker: used by health checks and the worker test."""
     services.start_job(job_id=job_id, stage="ping")

@@ -1,5 +1,6 @@
 """Writes to job records. Progress is written outside the job's own data transaction."""
 
+import logging
 from datetime import timedelta
 
 from django.db import transaction
@@ -8,6 +9,54 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Job
+
+logger = logging.getLogger(__name__)
+
+# Job kinds whose message can be sent again (their runs are idempotent): kind → Celery task name.
+REQUEUEABLE = {
+    "import_customers": "customers.jobs.import_customers",
+    "launch_campaign": "campaigns.jobs.launch_campaign",
+    "import_history": "campaigns.jobs.import_history",
+}
+
+
+def enqueue(task, *args, job_id=None, **options) -> bool:
+    """Send a Celery task; if the broker is unreachable, say so on the job instead of failing.
+
+    The web request that created the work still succeeds (its data is committed); the job stays
+    pending with a note, and `requeue_pending_jobs` sends it again once the broker is back.
+    Background work that has no job row (metrics refresh, result tags) is redone by the nightly
+    recompute or on demand.
+    """
+    try:
+        task.apply_async(args, **options)
+    except Exception as error:  # kombu raises OperationalError, redis-py ConnectionError, OSError…
+        logger.warning("could not enqueue %s%s: %s", task.name, args, error)
+        job = Job.objects.filter(pk=job_id, state=Job.State.PENDING).first() if job_id else None
+        if job is not None:
+            job.params = {**job.params, "unsent": True}
+            job.stage = _("Delayed: the job queue is unreachable; it will be sent when it is back.")
+            job.save(update_fields=["params", "stage"])
+        return False
+    if job_id is not None:
+        Job.objects.filter(pk=job_id, params__unsent=True).update(stage="")
+    return True
+
+
+def requeue_unsent_jobs() -> int:
+    """Send the jobs whose message never reached the broker (see `enqueue`), now that it answers.
+
+    Only those: a pending job whose message is queued behind others must not be sent twice.
+    """
+    from celery import current_app
+
+    sent = 0
+    for job in Job.objects.filter(state=Job.State.PENDING, params__unsent=True, kind__in=list(REQUEUEABLE)):
+        if enqueue(current_app.tasks[REQUEUEABLE[job.kind]], str(job.pk), job_id=job.pk):
+            job.params = {key: value for key, value in job.params.items() if key != "unsent"}
+            job.save(update_fields=["params"])
+            sent += 1
+    return sent
 
 
 def create_job(*, kind: str, by=None, params: dict | None = None) -> Job:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core import services as job_services
 from core.models import Job
+from core.services import enqueue
 
 from .importing import ImportFileError, import_customers
 
@@ -40,7 +41,7 @@ def queue_import(*, upload, by, mapping=None, delimiter: str | None = None) -> J
         with open(import_folder() / f"{job.pk}{suffix}", "wb") as target:
             for chunk in upload.chunks():
                 target.write(chunk)
-        transaction.on_commit(lambda: jobs.import_customers.delay(str(job.pk)))
+        transaction.on_commit(lambda: enqueue(jobs.import_customers, str(job.pk), job_id=job.pk))
     return job
 
 
@@ -54,7 +55,7 @@ def queue_import_of_path(*, path: str | Path, by, mapping=None, delimiter: str |
             "file_name": path.name, "mapping": mapping, "delimiter": delimiter, "suffix": path.suffix.lower(),
         })
         shutil.copyfile(path, import_folder() / f"{job.pk}{path.suffix.lower()}")
-        transaction.on_commit(lambda: jobs.import_customers.delay(str(job.pk)))
+        transaction.on_commit(lambda: enqueue(jobs.import_customers, str(job.pk), job_id=job.pk))
     return job
 
 

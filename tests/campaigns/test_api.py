@@ -72,7 +72,7 @@ def test_account_managers_cannot_use_the_campaigns_api(api_as, alice):
 def test_launch_is_202_then_409_and_never_new_tasks(api_as, mia, alice, make_vips, django_capture_on_commit_callbacks):
     client = api_as(mia)
     campaign, job = launched(client, make_vips, alice, django_capture_on_commit_callbacks)
-    assert client.get(f"/api/v1/jobs/{job['id']}/").json()["state"] == "succeeded"
+    assert client.get(f"/api/v1/jobs/{job}/").json()["state"] == "succeeded"
     again = client.post(f"/api/v1/campaigns/{campaign.pk}/launch/")
     assert again.status_code == 409 and "already launched" in again.json()["detail"]
     assert Task.objects.filter(campaign=campaign).count() == 40
