@@ -6,11 +6,13 @@ control), and one INSERT … SELECT writes the tasks with their assignee. DESIGN
 INSERT … SELECT at ~290k rows/s against ~46k for bulk_create.
 """
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 from pyroaring import BitMap
@@ -208,6 +210,8 @@ def plan_and_write(campaign: Campaign, *, now: datetime, write: bool,
     _classify(campaign, assignment, now)
     plan = _plan_counts(text, len(bitmap))
     written = _write_tasks(campaign, assignment, plan.treatment, now) if write and plan.treatment + plan.holdout else 0
+    if write and settings.FAULT_PAUSE_IN_TRANSACTION_S:
+        time.sleep(settings.FAULT_PAUSE_IN_TRANSACTION_S)  # failure tests kill the worker here
     _drop_temp_tables()
     return plan, written
 

@@ -219,6 +219,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ChannelEnum": "customers.models.Channel"},
 }
 
+# Fault injection for the failure tests only (tests/core/test_worker_killed.py): a worker sleeps this
+# long inside a launch or an import transaction, after writing, so the test can kill it there.
+FAULT_PAUSE_IN_TRANSACTION_S = float(os.environ.get("LOOPCRM_FAULT_PAUSE_IN_TRANSACTION_S", "0"))
+
 # --- E-mail (the weekly review) -------------------------------------------------------------------
 # Printed to the worker's log unless an SMTP server is configured.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -250,7 +254,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Redis: a message is redelivered if not acknowledged within the visibility timeout,
     # so it must outlast the longest job (a 1M-row import).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+    # A killed worker's unacknowledged message is put back after the timeout, by any live worker
+    # scanning every `unacked_restore_interval` s (kombu's throttle makes it every 10th scan by
+    # default; 1 = every scan, a cheap ZRANGE).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_S", 2 * 60 * 60)),
+        "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL_S", 10)),
+        "unacked_restore_throttle": 1,
+    }
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in core.Job, read by pages and the API
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
