@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export LOOPCRM_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-fast bench lint check-deploy clean setup
+.PHONY: run test test-fast bench load lint check-deploy clean setup
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
@@ -39,6 +39,10 @@ test-fast: $(STAMP)
 SIZE ?= full
 bench: $(STAMP)
 	$(PY) bench/run.py --size $(SIZE)
+
+# Load test against gunicorn + PostgreSQL + Redis + a worker: `make load` or `make load SIZE=small`.
+load: $(STAMP)
+	$(PY) bench/load/run_load.py --size $(SIZE)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -14,7 +14,7 @@ from .models import Campaign, Task
 
 class CampaignFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
-    status = django_filters.MultipleChoiceFilter(choices=Campaign.Status.choices, label=_("Status"))
+    status = django_filters.MultipleChoiceFilter(choices=Campaign.Status.choices, label=_("Status"), distinct=False)
     channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
 
     class Meta:
@@ -29,7 +29,8 @@ class CampaignFilter(django_filters.FilterSet):
 
 class TaskFilter(django_filters.FilterSet):
     campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all(), label=_("Campaign"))
-    status = django_filters.MultipleChoiceFilter(choices=Task.Status.choices, label=_("Status"))
+    # distinct=False: no join multiplies rows here, and DISTINCT over every column costs ms per page.
+    status = django_filters.MultipleChoiceFilter(choices=Task.Status.choices, label=_("Status"), distinct=False)
     group = django_filters.ChoiceFilter(choices=Task.Group.choices, label=_("Group"))
     assignee = django_filters.ModelChoiceFilter(
         queryset=User.objects.all(), to_field_name="username", label=_("Account manager"))

@@ -2,7 +2,7 @@
 tags written back onto customers for the next segment."""
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,18 +26,34 @@ RESULT_TAGS = {
 
 
 def request_refresh(campaign_id: int) -> None:
-    """Mark the campaign's metrics stale and enqueue a refresh a moment later (after commit)."""
+    """After an outcome commits: mark the campaign's metrics stale and enqueue one refresh.
+
+    Runs after the outcome's transaction (never inside it: every account manager of a campaign
+    would queue on this one row), and enqueues only when no refresh is pending already.
+    """
+    transaction.on_commit(lambda: _mark_stale(campaign_id))
+
+
+def _mark_stale(campaign_id: int) -> None:
     from . import jobs
 
-    now = timezone.now()
-    updated = CampaignMetrics.objects.filter(campaign_id=campaign_id).update(requested_at=now)
-    if not updated:
-        CampaignMetrics.objects.get_or_create(campaign_id=campaign_id, defaults={"requested_at": now})
-    transaction.on_commit(lambda: enqueue(jobs.refresh_campaign_metrics, campaign_id, countdown=REFRESH_DELAY_S))
+    stored = CampaignMetrics.objects.filter(campaign_id=campaign_id)
+    pending = stored.filter(Q(computed_at__isnull=True) | Q(requested_at__gt=F("computed_at")),
+                            requested_at__isnull=False).exists()
+    if not stored.update(requested_at=timezone.now()):
+        CampaignMetrics.objects.get_or_create(campaign_id=campaign_id, defaults={"requested_at": timezone.now()})
+    if not pending:
+        enqueue(jobs.refresh_campaign_metrics, campaign_id, countdown=REFRESH_DELAY_S)
 
 
 def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:
-    """Compute and store one campaign's metrics unless they are already newer than the request."""
+    """Compute and store one campaign's metrics unless they are already newer than the request.
+
+    An outcome that arrives while this runs is not lost: it moved `requested_at` past the start
+    of this computation, so another refresh is enqueued at the end.
+    """
+    from . import jobs
+
     started = timezone.now()
     stored = CampaignMetrics.objects.filter(campaign_id=campaign_id).first()
     if stored and not force and stored.computed_at and stored.requested_at and stored.computed_at >= stored.requested_at:
@@ -47,6 +63,8 @@ def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:
         return False  # the campaign was deleted meanwhile
     CampaignMetrics.objects.update_or_create(campaign_id=campaign_id,
                                              defaults={"data": jsonable(figures), "computed_at": started})
+    if CampaignMetrics.objects.filter(campaign_id=campaign_id, requested_at__gt=started).exists():
+        enqueue(jobs.refresh_campaign_metrics, campaign_id, countdown=REFRESH_DELAY_S)
     return True
 
 
