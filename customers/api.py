@@ -33,7 +33,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     branch = serializers.SlugRelatedField(slug_field="code", queryset=Branch.objects.all(), allow_null=True, required=False)
     owner = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True, required=False)
     tags = serializers.SerializerMethodField()
-    age = serializers.IntegerField(read_only=True)
+    age = serializers.IntegerField(read_only=True, allow_null=True)
     opted_out_channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices), required=False)
     extra = serializers.DictField(required=False, help_text=_("Free-form attributes, e.g. {\"wechat_id\": \"wx_1\"}"))
 
@@ -131,7 +131,9 @@ class TagSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "source", "customer_count", "created_at"]
 
     def create(self, validated_data):
-        return services.create_tag(**validated_data)
+        tag = services.create_tag(**validated_data)
+        tag.customer_count = 0  # a new tag carries nobody (the list annotates the real count)
+        return tag
 
 
 @extend_schema(tags=["tags"], parameters=[OpenApiParameter("search", str, description=_("slug or name prefix"))])
