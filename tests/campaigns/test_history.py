@@ -107,3 +107,17 @@ def test_bank_marketing_replay_reports_the_known_figures_everywhere(api_as, web_
     for channel, rate in (("cellular", "14.92 %"), ("telephone", "13.42 %"), ("unknown", "4.07 %")):
         channel_row = dashboard.split(f'data-row="{channel}"')[1].split("</tr>")[0]
         assert rate in channel_row
+
+
+def test_history_uploads_are_limited_in_type_and_size(web_as, mia, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.models import Job
+
+    client = web_as(mia)
+    wrong = client.post("/campaigns/reports/history/", {"file": SimpleUploadedFile("x.exe", b"MZ")})
+    assert "Upload a CSV or XLSX file" in wrong.content.decode()
+    settings.IMPORT_MAX_UPLOAD_BYTES = 10
+    big = client.post("/campaigns/reports/history/", {"file": SimpleUploadedFile("h.csv", b"x" * 100)})
+    assert "larger than" in big.content.decode()
+    assert not Job.objects.exists()
