@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def broker_down():
     conf = current_app.conf
-    saved = {key: conf[key] for key in ("broker_url", "task_always_eager", "task_publish_retry")}
-    conf.update(broker_url="redis://127.0.0.1:9/0", task_always_eager=False, task_publish_retry=False)
+    saved = {key: conf[key] for key in ("broker_write_url", "task_always_eager", "task_publish_retry")}
+    # Publishing uses broker_write_url (Celery derives it from CELERY_BROKER_URL at start).
+    conf.update(broker_write_url="redis://127.0.0.1:9/0", task_always_eager=False, task_publish_retry=False)
     _forget_connections()  # the producer pools were made for the old URL (if any)
     yield
     conf.update(saved)

@@ -20,6 +20,9 @@ def real_worker(transactional_db):
         Path(settings.BROKER_DIR, "processed").mkdir(parents=True, exist_ok=True)
         Path(settings.BROKER_DIR, "control").mkdir(parents=True, exist_ok=True)
     app.conf.task_always_eager = False
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        with app.connection_for_write() as connection:  # messages left by other runs are not ours
+            connection.default_channel.queue_purge("celery")
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield
