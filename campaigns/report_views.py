@@ -44,8 +44,8 @@ def dashboard(request):
     average = data["summary"]["success_rate"]
     campaigns = reports.campaign_rows(data["campaign_ids"], None, average)
     charts = {
-        "trend": [{"period": row["period"], "success_rate": row["success_rate"], "contacted": row["contacted"]}
-                  for row in data["trend"]],
+        "trend": [{"period": row["period"], "success_rate": row["success_rate"], "contacted": row["contacted"],
+                   "roi": row["roi"]} for row in data["trend"]],
         "channels": [{"channel": row["channel"] or _("not recorded"), "contacted": row["contacted"],
                       "success_rate": row["success_rate"]} for row in data["by_channel"]],
         "quadrant_lines": {"volume": data["median_volume"], "rate": average},

@@ -104,7 +104,8 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None) -> di
                       .order_by("customer__branch__code")],
         "by_failure_reason": list(tasks.filter(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED])
                                   .values("failure_reason").annotate(count=Count("pk")).order_by("-count")),
-        "trend": _trend(tasks, period),
+        "by_segment": _by_segment(tasks),
+        "trend": _trend(tasks, period, campaign_ids),
         "campaign_ids": active,
     }
 
@@ -125,23 +126,57 @@ def _quadrants(rows: list[dict], overall_rate: float | None) -> list[dict]:
     return rows
 
 
-def _trend(tasks, period: Period | None) -> list[dict]:
-    """Contacts, conversions and success rate per ISO week of the period (per day for one week)."""
+def _trend(tasks, period: Period | None, campaign_ids: list[int] | None = None) -> list[dict]:
+    """Per ISO week of the period (per day for one week): contacts, conversions, success rate,
+    revenue, cost (cost per contact of that week's contacts + budgets of campaigns launched in it), ROI."""
+    money = DecimalField(max_digits=18, decimal_places=2)
     rows = (tasks.exclude(completed_at=None).annotate(day=TruncDate("completed_at")).values("day")
             .annotate(contacted=Count("pk", filter=~Q(contact_result="")),
                       converted=Count("pk", filter=Q(response=Task.Response.CONVERTED)),
-                      revenue=Coalesce(Sum("amount"), ZERO)).order_by("day"))
+                      revenue=Coalesce(Sum("amount"), ZERO),
+                      cost=Coalesce(Sum("campaign__cost_per_contact", filter=~Q(contact_result=""), output_field=money),
+                                    ZERO)).order_by("day"))
+    launches = Campaign.objects.exclude(launched_at=None)
+    if period is not None:
+        low, high = period.bounds
+        launches = launches.filter(launched_at__gte=low, launched_at__lt=high)
+    if campaign_ids is not None:
+        launches = launches.filter(pk__in=campaign_ids)
+    fixed = launches.annotate(day=TruncDate("launched_at")).values("day").annotate(cost=Sum("cost_fixed")).order_by()
     one_week = period is not None and (period.end - period.start).days < 7
+
+    def key(day) -> str:
+        year, week, _weekday = day.isocalendar()
+        return day.isoformat() if one_week else f"{year}-W{week:02d}"
+
     buckets: dict[str, dict] = {}
+    empty = {"contacted": 0, "converted": 0, "revenue": Decimal(0), "cost": Decimal(0)}
     for row in rows:
-        year, week, _weekday = row["day"].isocalendar()
-        key = row["day"].isoformat() if one_week else f"{year}-W{week:02d}"
-        bucket = buckets.setdefault(key, {"period": key, "contacted": 0, "converted": 0, "revenue": Decimal(0)})
-        for name in ("contacted", "converted", "revenue"):
+        bucket = buckets.setdefault(key(row["day"]), {"period": key(row["day"]), **empty})
+        for name in ("contacted", "converted", "revenue", "cost"):
             bucket[name] += row[name]
+    for row in fixed:
+        bucket = buckets.setdefault(key(row["day"]), {"period": key(row["day"]), **empty})
+        bucket["cost"] += row["cost"] or 0
     for bucket in buckets.values():
         bucket["success_rate"] = round(bucket["converted"] / bucket["contacted"], 4) if bucket["contacted"] else None
-    return list(buckets.values())
+        bucket["roi"] = round(float((bucket["revenue"] - bucket["cost"]) / bucket["cost"]), 4) if bucket["cost"] else None
+    return [buckets[name] for name in sorted(buckets)]
+
+
+def _by_segment(tasks) -> list[dict]:
+    """Results per audience: the saved segment a campaign used, or its own expression."""
+    rows = tasks.values("campaign__segment__name", "campaign__launched_text", "campaign__text").annotate(**_counts())
+    grouped: dict[str, dict] = {}
+    for row in rows:
+        label = row.pop("campaign__segment__name") or row.pop("campaign__launched_text") or row.get("campaign__text")
+        row.pop("campaign__launched_text", None)
+        row.pop("campaign__text", None)
+        target = grouped.setdefault(label or "", {key: 0 for key in row})
+        for name, value in row.items():
+            target[name] += value
+    return sorted(({"segment": label, **rates(row)} for label, row in grouped.items()),
+                  key=lambda row: (-row["converted"], row["segment"]))
 
 
 def recommend(figures: dict, average_rate: float | None) -> tuple[str, str]:
@@ -203,7 +238,8 @@ def weekly_report(week: str | None) -> dict:
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "summary": week_activity["summary"], "funnel": week_activity["funnel"],
         "by_channel": week_activity["by_channel"], "by_account_manager": week_activity["by_account_manager"],
-        "by_branch": week_activity["by_branch"], "by_failure_reason": week_activity["by_failure_reason"],
+        "by_branch": week_activity["by_branch"], "by_segment": week_activity["by_segment"],
+        "by_failure_reason": week_activity["by_failure_reason"],
         "by_day": week_activity["trend"],
         "to_date": ({"summary": to_date["summary"], "by_channel": to_date["by_channel"]} if to_date else None),
         "campaigns": campaign_rows(sorted(involved), per_campaign_activity(period), average),

@@ -65,7 +65,7 @@ def save_campaign(*, campaign: Campaign, by, managers=None) -> Campaign:
             campaign.slug = unique_slug(campaign.name)
     if campaign.is_editable:
         _check_audience(campaign)
-    campaign.full_clean(exclude=["owner", "launch_job", "segment"] if campaign.owner_id else None)
+    campaign.full_clean(exclude=["launch_job"])
     created = campaign.pk is None
     campaign.save()
     if managers is not None:

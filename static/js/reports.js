@@ -12,6 +12,8 @@
       return { type: "line", data: { labels: rows.map(function (r) { return r.period; }), datasets: [
         { label: "success rate", data: rows.map(function (r) { return r.success_rate === null ? null : r.success_rate * 100; }),
           borderColor: accent, yAxisID: "y" },
+        { label: "ROI", data: rows.map(function (r) { return r.roi === null ? null : r.roi * 100; }),
+          borderColor: "#176b2c", yAxisID: "y" },
         { label: "contacted", data: rows.map(function (r) { return r.contacted; }), borderColor: muted, yAxisID: "y1" }] },
         options: { scales: { y: { title: { display: true, text: "%" } }, y1: { position: "right", grid: { drawOnChartArea: false } } } } };
     },

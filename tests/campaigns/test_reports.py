@@ -21,7 +21,7 @@ def week_of_work(alice, bob):
     """Two campaigns with outcomes logged this week (and one outcome last week)."""
     now = timezone.now()
     funds = CampaignFactory(name="Funds", status="running", cost_fixed=100, cost_per_contact=1,
-                            launched_at=now - timedelta(days=1))
+                            launched_at=now)
     bonds = CampaignFactory(name="Bonds", status="running", cost_fixed=0, cost_per_contact=0,
                             launched_at=now - timedelta(days=30))
     for number in range(10):
@@ -124,3 +124,13 @@ def test_iso_week_periods():
     assert (period.start.isoformat(), period.end.isoformat(), period.label) == ("2025-12-29", "2026-01-04", "2026-W01")
     with pytest.raises(ValueError):
         reports.iso_week("2026-W54")
+
+
+def test_trend_carries_cost_and_roi_and_results_group_by_audience(week_of_work):
+    data = reports.activity(reports.Period(timezone.localdate() - timedelta(days=27), timezone.localdate(), "4w"))
+    year, week, _day = timezone.localdate().isocalendar()
+    this = next(row for row in data["trend"] if row["period"] == f"{year}-W{week:02d}")
+    assert (this["contacted"], this["converted"], this["revenue"]) == (11, 3, Decimal(600))
+    assert this["cost"] == Decimal(110)  # 10 contacts × 1 + the budget of Funds, launched this week
+    assert this["roi"] == round((600 - 110) / 110, 4)
+    assert data["by_segment"] == [{**data["by_segment"][0], "segment": "vip", "contacted": 12, "converted": 4}]
