@@ -6,14 +6,14 @@ filesystem so that `make run` needs no server. `DATABASE_URL` switches to Postgr
 """
 
 import os
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config.schedules import now_where_the_report_is_read
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LOOPCRM_VAR_DIR", BASE_DIR / "var"))
@@ -295,8 +295,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "weekly-operations-review": {
         "task": "campaigns.jobs.send_weekly_report",
         # Monday morning where the marketing team is (which need not be the server's zone).
-        "schedule": crontab(minute=0, hour=WEEKLY_REPORT_HOUR, day_of_week=1,
-                            nowfun=lambda: datetime.now(ZoneInfo(WEEKLY_REPORT_TIME_ZONE))),
+        "schedule": crontab(minute=0, hour=WEEKLY_REPORT_HOUR, day_of_week=1, nowfun=now_where_the_report_is_read),
     },
     "purge-stale-uploads": {
         "task": "customers.jobs.purge_stale_uploads",

@@ -62,3 +62,14 @@ def test_collectstatic_succeeds_with_production_storage(tmp_path):
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "staticfiles" / "staticfiles.json").exists()
+
+
+def test_the_beat_schedule_can_be_stored():
+    """celery beat pickles its schedule into a file: a lambda in it kills beat at start."""
+    import pickle
+
+    from django.conf import settings
+
+    pickle.dumps(settings.CELERY_BEAT_SCHEDULE)
+    entry = settings.CELERY_BEAT_SCHEDULE["weekly-operations-review"]["schedule"]
+    assert str(entry.nowfun().tzinfo) == settings.WEEKLY_REPORT_TIME_ZONE

@@ -1,0 +1,12 @@
+"""Helpers the beat schedule refers to. Beat pickles its schedule into a file, so everything in
+it must be importable by name: no lambdas."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+
+def now_where_the_report_is_read() -> datetime:
+    """The current time in WEEKLY_REPORT_TIME_ZONE (the weekly review's crontab runs on it)."""
+    from django.conf import settings
+
+    return datetime.now(ZoneInfo(settings.WEEKLY_REPORT_TIME_ZONE))
