@@ -137,7 +137,10 @@ def log_outcome(*, task: Task, by, version: int, **values) -> Task:
     with before/after, and opens — or moves, or cancels — the follow-up task.
     """
     data = clean_outcome(values)
-    current = Task.objects.select_for_update().get(pk=task.pk)
+    # The related rows come along for the answer (campaign product, serializer names) but only the
+    # task row is locked.
+    current = (Task.objects.select_related("campaign", "customer", "assignee")
+               .select_for_update(of=("self",)).get(pk=task.pk))
     if current.version != version:
         raise StaleEdit(current)
     if current.group != Task.Group.TREATMENT or current.status in (Task.Status.CANCELLED, Task.Status.SKIPPED):

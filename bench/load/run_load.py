@@ -100,7 +100,7 @@ def main() -> None:
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loopcrm_load")
     os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
     # Web, database, broker, worker and locust share this box: 3 workers on 2 cores (4 measured 115 req/s,
-    # p95 800 ms: the processes fought over the CPU; 3: 170 req/s, p95 190 ms).
+    # p95 800 ms: the processes fought over the CPU; 3: 166-173 req/s, p95 200-260 ms).
     os.environ.setdefault("WEB_CONCURRENCY", "3")
     from bench.common import machine, setup_django
 
