@@ -29,11 +29,12 @@ ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places
 Z95 = 1.959964
 
 
-def _counts(prefix: Q = Q()) -> dict:
+def counts(prefix: Q = Q()) -> dict:
     """Aggregates over the rows selected by `prefix` (treatment rows unless told otherwise)."""
     rows = TREATMENT & prefix
     return {
         "tasks": Count("pk", filter=rows),
+        "open": Count("pk", filter=rows & Q(status__in=Task.OPEN_STATUSES)),
         "done": Count("pk", filter=rows & Q(status=Task.Status.DONE)),
         "contacted": Count("pk", filter=rows & ~Q(contact_result="")),
         "reached": Count("pk", filter=rows & Q(contact_result=Task.ContactResult.REACHED)),
@@ -78,7 +79,7 @@ def campaign_metrics(campaign_ids: list[int] | None = None) -> dict[int, dict]:
     tasks = Task.objects.filter(campaign_id__in=list(info)) if campaign_ids is not None else Task.objects.all()
     duration = ExpressionWrapper(F("completed_at") - F("created_at"), output_field=DurationField())
     totals = {row["campaign_id"]: row for row in tasks.values("campaign_id").annotate(
-        **_counts(), control=Count("pk", filter=CONTROL),
+        **counts(), control=Count("pk", filter=CONTROL),
         control_converted=Count("pk", filter=CONTROL & Q(response=Task.Response.CONVERTED)),
         control_known=Count("pk", filter=CONTROL & Q(completed_at__isnull=False)),
         time_to_outcome=Avg(duration, filter=TREATMENT & Q(completed_at__isnull=False)),
@@ -102,18 +103,17 @@ def campaign_metrics(campaign_ids: list[int] | None = None) -> dict[int, dict]:
                                          "converted": row["converted"], "revenue": row["revenue"]})
     result = {}
     for pk, campaign in info.items():
-        total = totals.get(pk) or {key: 0 for key in ("tasks", "done", "contacted", "reached", "interested",
+        total = totals.get(pk) or {key: 0 for key in ("tasks", "open", "done", "contacted", "reached", "interested",
                                                      "converted", "control", "control_converted", "control_known")}
         total.setdefault("revenue", Decimal(0))
         seconds = total.get("time_to_outcome")
-        figures = rates({key: total[key] for key in ("tasks", "done", "contacted", "reached", "interested",
+        figures = rates({key: total[key] for key in ("tasks", "open", "done", "contacted", "reached", "interested",
                                                     "converted", "revenue")},
                         cost_fixed=campaign["cost_fixed"], cost_per_contact=campaign["cost_per_contact"])
         result[pk] = {
             "campaign": pk, "status": campaign["status"], "audience": campaign["audience_size"] or 0,
             "excluded": campaign["excluded"] or {}, "holdout": total["control"],
             **figures,
-            "open": total["tasks"] - total["done"] if total["tasks"] else 0,
             "hours_to_outcome": round(seconds.total_seconds() / 3600, 1) if seconds is not None else None,
             "uplift": uplift(treated=total["tasks"], treated_converted=total["converted"], control=total["control"],
                              control_converted=total["control_converted"], known=bool(total["control_known"])),
@@ -125,7 +125,7 @@ def campaign_metrics(campaign_ids: list[int] | None = None) -> dict[int, dict]:
 
 def _grouped(tasks, field: str, label: str) -> dict[int, list[dict]]:
     grouped = defaultdict(list)
-    for row in tasks.values("campaign_id", field).annotate(**_counts()).order_by(field):
+    for row in tasks.values("campaign_id", field).annotate(**counts()).order_by(field):
         value = row.pop(field)
         campaign_id = row.pop("campaign_id")
         grouped[campaign_id].append({label: value or "", **rates(row)})

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .metrics import TREATMENT, ZERO, _counts, jsonable, rates
+from .metrics import TREATMENT, ZERO, counts, jsonable, rates
 from .models import Campaign, Task
 from .results import stored_metrics
 
@@ -77,7 +77,7 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None) -> di
         tasks, launched = tasks.filter(campaign_id__in=campaign_ids), launched.filter(pk__in=campaign_ids)
     contacted = ~Q(contact_result="")
     money = DecimalField(max_digits=18, decimal_places=2)
-    totals = tasks.aggregate(**_counts(), contact_cost=Coalesce(Sum("campaign__cost_per_contact", filter=contacted,
+    totals = tasks.aggregate(**counts(), contact_cost=Coalesce(Sum("campaign__cost_per_contact", filter=contacted,
                                                                     output_field=money), ZERO))
     fixed = launched.aggregate(fixed=Coalesce(Sum("cost_fixed"), ZERO))["fixed"]
     summary = rates({key: totals[key] for key in ("tasks", "done", "contacted", "reached", "interested", "converted",
@@ -87,7 +87,7 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None) -> di
     active = list(tasks.values_list("campaign_id", flat=True).distinct().order_by())
     summary["audience"] = Campaign.objects.filter(pk__in=active).aggregate(
         audience=Coalesce(Sum("audience_size"), 0))["audience"]
-    by_channel = [rates(row) for row in tasks.values("channel").annotate(**_counts()).order_by("channel")]
+    by_channel = [rates(row) for row in tasks.values("channel").annotate(**counts()).order_by("channel")]
     return {
         "summary": summary,
         "funnel": [{"stage": stage, "count": summary[key]} for stage, key in (
@@ -97,10 +97,10 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None) -> di
         "median_volume": _median_volume(by_channel),
         "by_account_manager": sorted(
             ({"account_manager": row.pop("assignee__username") or "", **rates(row)}
-             for row in tasks.values("assignee__username").annotate(**_counts())),
+             for row in tasks.values("assignee__username").annotate(**counts())),
             key=lambda row: (-row["converted"], -(row["success_rate"] or 0), row["account_manager"])),
         "by_branch": [{"branch": row.pop("customer__branch__code") or "", **rates(row)}
-                      for row in tasks.values("customer__branch__code").annotate(**_counts())
+                      for row in tasks.values("customer__branch__code").annotate(**counts())
                       .order_by("customer__branch__code")],
         "by_failure_reason": list(tasks.filter(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED])
                                   .values("failure_reason").annotate(count=Count("pk")).order_by("-count")),
@@ -166,7 +166,7 @@ def _trend(tasks, period: Period | None, campaign_ids: list[int] | None = None) 
 
 def _by_segment(tasks) -> list[dict]:
     """Results per audience: the saved segment a campaign used, or its own expression."""
-    rows = tasks.values("campaign__segment__name", "campaign__launched_text", "campaign__text").annotate(**_counts())
+    rows = tasks.values("campaign__segment__name", "campaign__launched_text", "campaign__text").annotate(**counts())
     grouped: dict[str, dict] = {}
     for row in rows:
         label = row.pop("campaign__segment__name") or row.pop("campaign__launched_text") or row.get("campaign__text")
@@ -217,7 +217,7 @@ def _numbers(stored: dict) -> dict:
 def per_campaign_activity(period: Period) -> dict[int, dict]:
     low, high = period.bounds
     rows = (Task.objects.filter(TREATMENT, completed_at__gte=low, completed_at__lt=high).values("campaign_id")
-            .annotate(**_counts()).order_by())
+            .annotate(**counts()).order_by())
     return {row.pop("campaign_id"): rates(row) for row in rows}
 
 

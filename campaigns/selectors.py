@@ -1,26 +1,12 @@
-"""Reads for campaigns and tasks: who may see which task, and the live figures of a campaign.
+"""Reads for campaigns and tasks: who may see which task, queues, and a campaign's figures
+(computed by campaigns.metrics, where the definitions live)."""
 
-Figures are aggregated in SQL (one GROUP BY per breakdown), never by loading tasks into Python.
-Definitions, used everywhere the product shows them:
-- tasks: treatment (contact) tasks; control-group rows are the holdout and are never worked;
-- contacted: tasks with a contact attempt logged (any contact result); each costs cost_per_contact;
-- converted: tasks whose response is "converted"; success rate = converted / contacted;
-- revenue: the amounts logged; cost = fixed budget + cost per contact × contacted;
-- ROI = (revenue − cost) / cost, None when nothing has cost anything yet.
-"""
-
-from decimal import Decimal
-
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import is_manager
 
 from .models import Campaign, OutcomeChange, Task
-
-TREATMENT = Q(group=Task.Group.TREATMENT)
-ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=2))
 
 
 def tasks_visible_to(user) -> QuerySet[Task]:
@@ -35,35 +21,6 @@ def campaigns_list() -> QuerySet[Campaign]:
     return Campaign.objects.select_related("owner", "segment", "launch_job")
 
 
-def _figures(prefix: str = "") -> dict:
-    """Aggregates over treatment tasks (prefix: the path from the queried model to Task)."""
-    def field(name: str) -> str:
-        return f"{prefix}{name}"
-
-    treatment = Q(**{field("group"): Task.Group.TREATMENT})
-    return {
-        "tasks": Count(field("pk"), filter=treatment),
-        "open": Count(field("pk"), filter=treatment & Q(**{f"{field('status')}__in": Task.OPEN_STATUSES})),
-        "done": Count(field("pk"), filter=treatment & Q(**{field("status"): Task.Status.DONE})),
-        "contacted": Count(field("pk"), filter=treatment & ~Q(**{field("contact_result"): ""})),
-        "reached": Count(field("pk"), filter=treatment & Q(**{field("contact_result"): Task.ContactResult.REACHED})),
-        "converted": Count(field("pk"), filter=treatment & Q(**{field("response"): Task.Response.CONVERTED})),
-        "revenue": Coalesce(Sum(field("amount"), filter=treatment), ZERO),
-    }
-
-
-def _rates(row: dict, *, cost_fixed: Decimal | None = None, cost_per_contact: Decimal | None = None) -> dict:
-    row = dict(row)
-    contacted, tasks = row.get("contacted", 0), row.get("tasks", 0)
-    row["success_rate"] = round(row["converted"] / contacted, 4) if contacted else None
-    row["done_rate"] = round(row["done"] / tasks, 4) if tasks else None
-    if cost_fixed is not None:
-        cost = cost_fixed + cost_per_contact * contacted
-        row["cost"] = cost
-        row["roi"] = round(float((row["revenue"] - cost) / cost), 4) if cost else None
-    return row
-
-
 def campaign_stats(campaign: Campaign) -> dict:
     """The campaign's figures now (computed live: one campaign is a few indexed GROUP BYs)."""
     from .metrics import campaign_metrics
@@ -73,21 +30,13 @@ def campaign_stats(campaign: Campaign) -> dict:
 
 def progress_by_campaign(campaign_ids: list[int]) -> dict[int, dict]:
     """Figures for a page of campaigns in one query (list page: progress and ROI so far)."""
-    rows = (Task.objects.filter(campaign_id__in=campaign_ids).values("campaign_id").annotate(**_figures())
-            .order_by())
+    from .metrics import counts, rates
+
+    rows = Task.objects.filter(campaign_id__in=campaign_ids).values("campaign_id").annotate(**counts()).order_by()
     costs = {pk: (fixed, per) for pk, fixed, per in
              Campaign.objects.filter(pk__in=campaign_ids).values_list("pk", "cost_fixed", "cost_per_contact")}
-    return {row["campaign_id"]: _rates(row, cost_fixed=costs[row["campaign_id"]][0],
-                                       cost_per_contact=costs[row["campaign_id"]][1]) for row in rows}
-
-
-def completions_by_day(campaign: Campaign) -> list[dict]:
-    """Outcomes logged per day (the campaign's progress over time)."""
-    rows = (Task.objects.filter(campaign=campaign, completed_at__isnull=False).filter(TREATMENT)
-            .annotate(day=TruncDate("completed_at")).values("day")
-            .annotate(done=Count("pk"), converted=Count("pk", filter=Q(response=Task.Response.CONVERTED)))
-            .order_by("day"))
-    return list(rows)
+    return {row["campaign_id"]: rates(row, cost_fixed=costs[row["campaign_id"]][0],
+                                      cost_per_contact=costs[row["campaign_id"]][1]) for row in rows}
 
 
 def queue_counts(tasks: QuerySet[Task]) -> dict:

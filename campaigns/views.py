@@ -17,7 +17,7 @@ from . import launch, services
 from .filters import CampaignFilter, TaskFilter
 from .forms import CampaignForm, ReassignForm
 from .models import Campaign
-from .selectors import campaign_stats, campaigns_list, completions_by_day, progress_by_campaign
+from .selectors import campaign_stats, campaigns_list, progress_by_campaign
 from .tables import CampaignTable, TaskTable
 
 
@@ -85,7 +85,7 @@ def campaign_detail(request, pk):
     stats = campaign_stats(campaign)
     return render(request, "campaigns/detail.html", {
         "campaign": campaign, "stats": stats, "excluded": _reasons(stats["excluded"]),
-        "days": completions_by_day(campaign), "transitions": campaign.transitions.select_related("by"),
+        "days": stats["by_day"], "transitions": campaign.transitions.select_related("by"),
         "job": campaign.launch_job,
     })
 
