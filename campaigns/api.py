@@ -20,10 +20,6 @@ from .filters import CampaignFilter, TaskFilter
 from .models import Campaign, OutcomeChange, Strategy, Task
 from .selectors import campaign_stats, campaigns_list, tasks_visible_to
 
-# Fields that define what a launch does: frozen once the campaign has launched.
-LAUNCH_FIELDS = {"channel", "segment", "expression", "text", "holdout_pct", "holdout_seed", "strategy",
-                 "account_managers", "frequency_cap_days", "start_at", "due_date", "sla_days", "priority"}
-
 
 class IsManager(permissions.BasePermission):
     message = _("Campaigns are for marketing managers and admins.")
@@ -64,7 +60,7 @@ class CampaignSerializer(serializers.ModelSerializer):
     def validate(self, data):
         instance = self.instance
         if instance is not None and not instance.is_editable:
-            locked = sorted(name for name in LAUNCH_FIELDS & set(data) if _differs(instance, name, data[name]))
+            locked = sorted(name for name in Campaign.LAUNCH_FIELDS & set(data) if _differs(instance, name, data[name]))
             if locked:
                 raise serializers.ValidationError({name: [_("Cannot change after launch.")] for name in locked})
         audience_given = any(data.get(name) not in (None, "") for name in ("segment", "expression", "text"))

@@ -10,9 +10,6 @@ from segments.expression import ExpressionError
 
 from .models import Campaign, FailureReason, Strategy, Task
 
-LAUNCH_FIELDS = ["channel", "priority", "segment", "text", "start_at", "due_date", "sla_days", "holdout_pct",
-                 "holdout_seed", "strategy", "account_managers", "frequency_cap_days"]
-
 
 class CampaignForm(forms.ModelForm):
     text = forms.CharField(required=False, label=_("Audience expression"), widget=forms.Textarea(attrs={
@@ -41,7 +38,7 @@ class CampaignForm(forms.ModelForm):
         self.fields["segment"].required = False
         self.fields["segment"].empty_label = _("— an expression below —")
         if self.instance.pk and not self.instance.is_editable:
-            for name in LAUNCH_FIELDS:
+            for name in Campaign.LAUNCH_FIELDS & set(self.fields):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Fixed at launch.")
 

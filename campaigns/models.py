@@ -108,6 +108,11 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # What a launch does: fixed once launched (the form disables them, the API refuses changes).
+    LAUNCH_FIELDS = frozenset({"channel", "priority", "segment", "expression", "text", "start_at", "due_date",
+                               "sla_days", "holdout_pct", "holdout_seed", "strategy", "account_managers",
+                               "frequency_cap_days"})
+
     @property
     def is_editable(self) -> bool:
         return self.status in (self.Status.DRAFT, self.Status.SCHEDULED)
