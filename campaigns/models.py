@@ -117,10 +117,6 @@ class Campaign(models.Model):
     def is_editable(self) -> bool:
         return self.status in (self.Status.DRAFT, self.Status.SCHEDULED)
 
-    @property
-    def excluded_total(self) -> int:
-        return sum(self.excluded.values()) if self.excluded else 0
-
 
 class CampaignTransition(models.Model):
     """Who moved a campaign from one status to another, and when."""

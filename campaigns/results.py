@@ -15,14 +15,21 @@ from .models import Campaign, CampaignMetrics, Task
 
 REFRESH_DELAY_S = 2  # outcomes logged within this window share one computation
 
-# Result tag suffix → the outcomes that earn it (a customer's latest treatment outcome counts).
-RESULT_TAGS = {
-    "converted": Q(response=Task.Response.CONVERTED),
-    "interested": Q(response__in=[Task.Response.INTERESTED, Task.Response.CALL_BACK]),
-    "declined": Q(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED]),
-    "unreachable": Q(contact_result__in=[Task.ContactResult.UNREACHABLE, Task.ContactResult.WRONG_NUMBER,
-                                         Task.ContactResult.REFUSED]),
-}
+# The result tag a customer's latest treatment outcome earns (None: no tag, e.g. not contacted).
+def result_of(contact_result: str, response: str) -> str | None:
+    if response == Task.Response.CONVERTED:
+        return "converted"
+    if response in (Task.Response.INTERESTED, Task.Response.CALL_BACK):
+        return "interested"
+    if response in (Task.Response.DECLINED, Task.Response.NOT_INTERESTED):
+        return "declined"
+    if contact_result in (Task.ContactResult.UNREACHABLE, Task.ContactResult.WRONG_NUMBER,
+                          Task.ContactResult.REFUSED):
+        return "unreachable"
+    return None
+
+
+RESULTS = ("converted", "interested", "declined", "unreachable")
 
 
 def request_refresh(campaign_id: int) -> None:
@@ -70,27 +77,30 @@ def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:
 
 def recompute_all_metrics() -> int:
     """Nightly: every campaign's metrics from scratch, in one grouped query per breakdown."""
-    started = timezone.now()
-    figures = campaign_metrics(None)
-    existing = set(CampaignMetrics.objects.values_list("campaign_id", flat=True))
-    rows = [CampaignMetrics(campaign_id=pk, data=jsonable(data), computed_at=started) for pk, data in figures.items()]
-    with transaction.atomic():
-        CampaignMetrics.objects.bulk_create([row for row in rows if row.campaign_id not in existing], batch_size=500)
-        CampaignMetrics.objects.bulk_update([row for row in rows if row.campaign_id in existing],
-                                            ["data", "computed_at"], batch_size=500)
-    return len(rows)
+    return _store(campaign_metrics(None), computed_at=timezone.now())
 
 
 def stored_metrics(campaign_ids: list[int]) -> dict[int, dict]:
-    """Stored metrics of these campaigns (missing ones are computed now and stored)."""
+    """Stored metrics of these campaigns; the missing ones are computed (together) and stored."""
     stored = {row.campaign_id: row.data for row in CampaignMetrics.objects.filter(campaign_id__in=campaign_ids,
                                                                                   computed_at__isnull=False)}
     missing = [pk for pk in campaign_ids if pk not in stored]
-    for pk in missing:
-        refresh_metrics(campaign_id=pk, force=True)
     if missing:
-        stored.update({row.campaign_id: row.data for row in CampaignMetrics.objects.filter(campaign_id__in=missing)})
+        started = timezone.now()
+        figures = campaign_metrics(missing)
+        _store(figures, computed_at=started)
+        stored.update({pk: jsonable(data) for pk, data in figures.items()})
     return stored
+
+
+@transaction.atomic
+def _store(figures: dict[int, dict], *, computed_at) -> int:
+    existing = set(CampaignMetrics.objects.filter(campaign_id__in=list(figures)).values_list("campaign_id", flat=True))
+    rows = [CampaignMetrics(campaign_id=pk, data=jsonable(data), computed_at=computed_at) for pk, data in figures.items()]
+    CampaignMetrics.objects.bulk_create([row for row in rows if row.campaign_id not in existing], batch_size=500)
+    CampaignMetrics.objects.bulk_update([row for row in rows if row.campaign_id in existing],
+                                        ["data", "computed_at"], batch_size=500)
+    return len(rows)
 
 
 def result_tag_slug(campaign: Campaign, result: str) -> str:
@@ -101,32 +111,31 @@ def result_tag_slug(campaign: Campaign, result: str) -> str:
 def tag_results(*, campaign: Campaign) -> dict[str, int]:
     """Give customers `<slug>-converted`, `-interested`, `-declined`, `-unreachable` from their latest
     outcome in this campaign (control customers get none); run again, it corrects itself."""
-    latest = (Task.objects.filter(campaign=campaign, group=Task.Group.TREATMENT).exclude(contact_result="")
-              .order_by("customer_id", "-completed_at", "-id"))
-    latest_per_customer = {}
-    for customer_id, task_id in latest.values_list("customer_id", "pk").iterator(chunk_size=20_000):
-        latest_per_customer.setdefault(customer_id, task_id)
-    latest_ids = list(latest_per_customer.values())
+    outcomes = (Task.objects.filter(campaign=campaign, group=Task.Group.TREATMENT).exclude(contact_result="")
+                .order_by("customer_id", "-completed_at", "-id")
+                .values_list("customer_id", "contact_result", "response"))
+    latest: dict[int, str | None] = {}
+    for customer_id, contact_result, response in outcomes.iterator(chunk_size=20_000):
+        if customer_id not in latest:  # rows come newest first per customer
+            latest[customer_id] = result_of(contact_result, response)
     counts, changed = {}, set()
-    for result, condition in RESULT_TAGS.items():
+    for result in RESULTS:
         tag, _created = Tag.objects.get_or_create(slug=result_tag_slug(campaign, result), defaults={
             "name": _("%(campaign)s: %(result)s") % {"campaign": campaign.name, "result": result},
             "category": Tag.Category.CAMPAIGN_RESULT, "source": Tag.Source.CAMPAIGN})
-        earners = set(Task.objects.filter(condition, pk__in=latest_ids).values_list("customer_id", flat=True)) \
-            if latest_ids else set()
+        earners = {customer_id for customer_id, earned in latest.items() if earned == result}
         holders = set(CustomerTag.objects.filter(tag=tag).values_list("customer_id", flat=True))
-        stale = holders - earners
-        if stale:
-            CustomerTag.objects.filter(tag=tag, customer_id__in=stale).delete()
+        stale = sorted(holders - earners)
+        for start in range(0, len(stale), 10_000):  # SQLite limits the parameters of one statement
+            CustomerTag.objects.filter(tag=tag, customer_id__in=stale[start:start + 10_000]).delete()
         new = earners - holders
         CustomerTag.objects.bulk_create([CustomerTag(customer_id=pk, tag=tag, source=Tag.Source.CAMPAIGN)
                                          for pk in new], batch_size=5000)
-        changed |= stale | new
+        changed |= set(stale) | new
         counts[tag.slug] = len(earners)
     if changed:
         record_change(changed if len(changed) <= 50_000 else None)
     return counts
-
 
 
 def previous_week_label(today=None) -> str:
