@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.bulk import copy_rows
+from core.bulk import copy_rows, create_temp_table, drop_temp_tables
 from customers.importing import ImportFileError, read_table
 from customers.models import Customer
 
@@ -210,11 +210,9 @@ def _write_tasks(campaign: Campaign, rows: pd.DataFrame) -> int:
         "contact_result": contact, "response": response, "amount": rows["amount"],
         "completed_at": [connection.ops.adapt_datetimefield_value(value) for value in rows["completed_at"]]})
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {STAGE_TABLE} (customer_id bigint, channel varchar(32), "
-                       f"contact_result varchar(16), response varchar(16), amount numeric(16, 2), "
-                       f"completed_at {'timestamptz' if connection.vendor == 'postgresql' else 'datetime'})")
+    create_temp_table(STAGE_TABLE, "(customer_id bigint, channel varchar(32), contact_result varchar(16), "
+                                   "response varchar(16), amount numeric(16, 2), completed_at "
+                                   + ("timestamptz)" if connection.vendor == "postgresql" else "datetime)"))
     copy_rows(STAGE_TABLE, list(stage.columns), stage)
     columns = ["campaign_id", "customer_id", "assignee_id", "group", "channel", "status", "priority", "due_date",
                "version", "contact_result", "response", "failure_reason", "failure_note", "amount", "product", "note",
@@ -227,13 +225,13 @@ def _write_tasks(campaign: Campaign, rows: pd.DataFrame) -> int:
             FROM {STAGE_TABLE} s WHERE 1 = 1
             ON CONFLICT DO NOTHING""", [campaign.pk, connection.ops.adapt_datetimefield_value(timezone.now())])
         written = cursor.rowcount
-        cursor.execute(f"DROP TABLE {STAGE_TABLE}")
+    drop_temp_tables(STAGE_TABLE)
     return written
 
 
 def _refresh_counts(campaign: Campaign) -> None:
-    """An imported campaign's audience is the customers it contacted."""
-    if campaign.launched_text != _("imported history") and campaign.task_count:
+    """An imported campaign's audience is the customers it contacted (a launched one keeps its own)."""
+    if campaign.launch_job_id:
         return
     count = Task.objects.filter(campaign=campaign, group=Task.Group.TREATMENT).count()
     Campaign.objects.filter(pk=campaign.pk).update(audience_size=count, task_count=count)

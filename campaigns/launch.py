@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 from pyroaring import BitMap
 
-from core.bulk import copy_rows
+from core.bulk import copy_rows, create_temp_table, drop_temp_tables
 from segments.expression import from_json, to_text
 from segments.services import audience_for, segment_audience
 
@@ -98,19 +98,6 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _create_temp(name: str, body: str, params: list | None = None) -> None:
-    # Dropped explicitly after use; on an error the caller's rollback undoes the CREATE itself.
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} {body}", params)
-
-
-def _drop_temp_tables() -> None:
-    with connection.cursor() as cursor:
-        for name in (PLAN_TABLE, AUDIENCE_TABLE):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-
-
 def _opted_out_sql() -> str:
     if connection.vendor == "postgresql":
         return "c.opted_out_channels ? %s"
@@ -120,7 +107,7 @@ def _opted_out_sql() -> str:
 def _load_audience(campaign: Campaign, bitmap: BitMap) -> None:
     ids = np.frombuffer(bitmap.to_array(), dtype=np.uint32).astype(np.int64)
     control = is_control(ids, seed=campaign.holdout_seed, holdout_pct=campaign.holdout_pct)
-    _create_temp(AUDIENCE_TABLE, "(customer_id bigint NOT NULL, control smallint NOT NULL)")
+    create_temp_table(AUDIENCE_TABLE, "(customer_id bigint NOT NULL, control smallint NOT NULL)")
     copy_rows(AUDIENCE_TABLE, ["customer_id", "control"],
               pd.DataFrame({"customer_id": ids, "control": control.astype(np.int16)}))
     if connection.vendor == "postgresql":
@@ -140,7 +127,7 @@ def _classify(campaign: Campaign, assignment: Assignment, now: datetime) -> None
             f"AND t.campaign_id <> %s AND COALESCE(t.completed_at, t.created_at) >= %s)")
         cutoff = now - timedelta(days=campaign.frequency_cap_days)
         params += [campaign.pk or 0, connection.ops.adapt_datetimefield_value(cutoff)]
-    _create_temp(PLAN_TABLE, f"""AS
+    create_temp_table(PLAN_TABLE, f"""AS
         SELECT c.id AS customer_id, c.owner_id AS owner_id, c.branch_id AS branch_id,
                CASE WHEN c.do_not_contact THEN 'do_not_contact'
                     WHEN {_opted_out_sql()} THEN 'opted_out'
@@ -212,7 +199,7 @@ def plan_and_write(campaign: Campaign, *, now: datetime, write: bool,
     written = _write_tasks(campaign, assignment, plan.treatment, now) if write and plan.treatment + plan.holdout else 0
     if write and settings.FAULT_PAUSE_IN_TRANSACTION_S:
         time.sleep(settings.FAULT_PAUSE_IN_TRANSACTION_S)  # failure tests kill the worker here
-    _drop_temp_tables()
+    drop_temp_tables(PLAN_TABLE, AUDIENCE_TABLE)
     return plan, written
 
 

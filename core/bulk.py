@@ -53,3 +53,19 @@ def copy_rows(table: str, columns: list[str], frame, *, chunk_rows: int = 200_00
             part = part.where(part.notna(), None)
             cursor.executemany(sql, part.itertuples(index=False, name=None))
     return len(frame)
+
+
+def create_temp_table(name: str, body: str, params: list | None = None) -> None:
+    """(Re)create a temporary table for a set-based write: `body` is "(columns…)" or "AS SELECT …".
+
+    Drop it with drop_temp_tables when done; on an error the caller's rollback undoes the CREATE.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} {body}", params)
+
+
+def drop_temp_tables(*names: str) -> None:
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
