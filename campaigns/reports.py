@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Q, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, DecimalField, Q, Sum, TextField, Value
+from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -166,16 +166,10 @@ def _trend(tasks, period: Period | None, campaign_ids: list[int] | None = None) 
 
 def _by_segment(tasks) -> list[dict]:
     """Results per audience: the saved segment a campaign used, or its own expression."""
-    rows = tasks.values("campaign__segment__name", "campaign__launched_text", "campaign__text").annotate(**counts())
-    grouped: dict[str, dict] = {}
-    for row in rows:
-        label = row.pop("campaign__segment__name") or row.pop("campaign__launched_text") or row.get("campaign__text")
-        row.pop("campaign__launched_text", None)
-        row.pop("campaign__text", None)
-        target = grouped.setdefault(label or "", {key: 0 for key in row})
-        for name, value in row.items():
-            target[name] += value
-    return sorted(({"segment": label, **rates(row)} for label, row in grouped.items()),
+    label = Coalesce("campaign__segment__name", NullIf("campaign__launched_text", Value("")), "campaign__text",
+                     output_field=TextField())
+    rows = tasks.annotate(segment=label).values("segment").annotate(**counts()).order_by()
+    return sorted(({**rates(row), "segment": row["segment"] or ""} for row in rows),
                   key=lambda row: (-row["converted"], row["segment"]))
 
 
