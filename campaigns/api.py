@@ -90,8 +90,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             data.setdefault("text", "")
         elif "expression" in data or "text" in data:
             data["segment"] = None
-            if data.get("expression") is None:
-                data["expression"] = None  # the text is read instead
+            data.setdefault("expression", None)  # None: the service reads the text
         for name, value in data.items():
             setattr(campaign, name, value)
         return services.save_campaign(campaign=campaign, by=self.context["request"].user, managers=managers)

@@ -162,7 +162,7 @@ def import_history(path, *, by=None) -> HistoryReport:
     frame = read_history(path)
     report = HistoryReport(rows=len(frame))
     valid, report.errors = _check(frame)
-    report.rejected = len({error["row"] for error in report.errors}) if report.errors else 0
+    report.rejected = len({error["row"] for error in report.errors})
     with transaction.atomic():
         for name, rows in valid.groupby("campaign", sort=True):
             campaign, created = _history_campaign(name, rows, by)
