@@ -50,7 +50,6 @@ def ensure_dataset(size: int) -> None:
     from accounts.models import Branch
     from accounts.services import create_or_update_user, ensure_branch
     from customers.models import Customer, CustomerTag, Tag
-    from customers.services import record_change
 
     generated = Tag.objects.filter(slug__startswith="t", source=Tag.Source.RULE).count() == TAGS
     if generated and Customer.objects.count() == size and Customer.objects.filter(external_id="B1").exists():
@@ -103,7 +102,6 @@ def ensure_dataset(size: int) -> None:
         cursor.execute(f"CREATE INDEX customertag_tag_customer ON {links} (tag_id, customer_id)")
         cursor.execute(f"ANALYZE {customers}")
         cursor.execute(f"ANALYZE {links}")
-    record_change(None)
     print(f"…generated in {time.perf_counter() - started:.0f} s", flush=True)
 
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.services import enqueue
-from customers.models import CustomerTag, Tag
-from customers.services import record_change
+from customers import services as customer_services
+from customers.models import Tag
 
 from .metrics import campaign_metrics, jsonable
 from .models import Campaign, CampaignMetrics, Task
@@ -118,23 +118,15 @@ def tag_results(*, campaign: Campaign) -> dict[str, int]:
     for customer_id, contact_result, response in outcomes.iterator(chunk_size=20_000):
         if customer_id not in latest:  # rows come newest first per customer
             latest[customer_id] = result_of(contact_result, response)
-    counts, changed = {}, set()
+    counts = {}
     for result in RESULTS:
-        tag, _created = Tag.objects.get_or_create(slug=result_tag_slug(campaign, result), defaults={
-            "name": _("%(campaign)s: %(result)s") % {"campaign": campaign.name, "result": result},
-            "category": Tag.Category.CAMPAIGN_RESULT, "source": Tag.Source.CAMPAIGN})
+        tag = customer_services.ensure_tag(
+            slug=result_tag_slug(campaign, result),
+            name=_("%(campaign)s: %(result)s") % {"campaign": campaign.name, "result": result},
+            category=Tag.Category.CAMPAIGN_RESULT, source=Tag.Source.CAMPAIGN)
         earners = {customer_id for customer_id, earned in latest.items() if earned == result}
-        holders = set(CustomerTag.objects.filter(tag=tag).values_list("customer_id", flat=True))
-        stale = sorted(holders - earners)
-        for start in range(0, len(stale), 10_000):  # SQLite limits the parameters of one statement
-            CustomerTag.objects.filter(tag=tag, customer_id__in=stale[start:start + 10_000]).delete()
-        new = earners - holders
-        CustomerTag.objects.bulk_create([CustomerTag(customer_id=pk, tag=tag, source=Tag.Source.CAMPAIGN)
-                                         for pk in new], batch_size=5000)
-        changed |= set(stale) | new
+        customer_services.set_tag_holders(tag=tag, customer_ids=earners, source=Tag.Source.CAMPAIGN)
         counts[tag.slug] = len(earners)
-    if changed:
-        record_change(changed if len(changed) <= 50_000 else None)
     return counts
 
 

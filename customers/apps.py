@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
-
-    def ready(self):
-        from . import signals  # noqa: F401 - connects the receivers

@@ -13,7 +13,6 @@ from django.utils import timezone
 from core.bulk import copy_rows
 
 from .models import Customer, CustomerTag, Gender, LifecycleStage, Tag
-from .services import CHANGELOG_MAX_IDS, record_change
 
 FIELD_COLUMNS = {  # import column -> (SQL type on PostgreSQL, SQLite), default for a new row
     "name": ("text", "text", ""), "phone": ("text", "text", ""), "email": ("text", "text", ""),
@@ -50,10 +49,6 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
         if postgres:
             cursor.execute("ANALYZE import_rows")
 
-        # Small imports return the changed ids for the change log; a large one logs "everything"
-        # and only counts, sparing a million-id round trip.
-        listing = len(out) <= CHANGELOG_MAX_IDS
-
         # 1. New customers: every mapped value, defaults for the rest.
         insert_columns = ["external_id", *FIELD_COLUMNS, "do_not_contact", "opted_out_channels", "extra",
                           "created_at", "updated_at"]
@@ -67,12 +62,12 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
                 params.append(default)
         select_values += ["%s", "%s", "r.extra" if has_extra else "%s", "%s", "%s"]
         params += [False, "[]"] + ([] if has_extra else ["{}"]) + [now, now]
-        created, created_ids = _execute(
+        created = _execute(
             cursor,
             f"INSERT INTO {customers} ({', '.join(quote(c) for c in insert_columns)}) "
             f"SELECT {', '.join(select_values)} FROM import_rows r "
             f"WHERE true ON CONFLICT (external_id) DO NOTHING",
-            params, returning="id" if listing else None,
+            params,
         )
         progress(created)
 
@@ -85,41 +80,36 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
             differs.append(f"{merged_extra} {distinct} c.extra" if postgres
                            else f"json({merged_extra}) IS NOT json(c.extra)")
             assignments.append(f"extra = {merged_extra}")
-        updated, updated_ids = 0, []
+        updated = 0
         if differs:
             if postgres:
                 sql = (f"UPDATE {customers} AS c SET {', '.join(assignments)}, updated_at = %s FROM import_rows r "
                        f"WHERE c.external_id = r.external_id AND ({' OR '.join(differs)})")
-                target_id = "c.id"
             else:
                 # SQLite's UPDATE … FROM cannot alias its target, so the target is joined again as c.
                 sql = (f"UPDATE {customers} SET {', '.join(assignments)}, updated_at = %s "
                        f"FROM import_rows r JOIN {customers} c ON c.external_id = r.external_id "
                        f"WHERE c.id = {customers}.id AND ({' OR '.join(differs)})")
-                target_id = f"{customers}.id"
-            updated, updated_ids = _execute(cursor, sql, [now], returning=target_id if listing else None)
+            updated = _execute(cursor, sql, [now])
 
         # 3. Missing tag links (imports add tags, never remove them).
-        links_added, linked_ids = 0, []
+        links_added = 0
         if not pairs.empty:
             cursor.execute("DROP TABLE IF EXISTS import_links")
             cursor.execute("CREATE TEMPORARY TABLE import_links (external_id text, tag_id bigint)")
             link_frame = pd.DataFrame({"external_id": out["external_id"].to_numpy()[pairs["row"].to_numpy()],
                                        "tag_id": pairs["tag_id"].astype("int64").to_numpy()})
             copy_rows("import_links", ["external_id", "tag_id"], link_frame)
-            links_added, linked_ids = _execute(
+            links_added = _execute(
                 cursor,
                 f"INSERT INTO {links} (customer_id, tag_id, source, added_by_id, added_at) "
                 f"SELECT c.id, l.tag_id, %s, %s, %s FROM import_links l JOIN {customers} c ON c.external_id = l.external_id "
                 f"WHERE true ON CONFLICT (customer_id, tag_id) DO NOTHING",
-                [Tag.Source.IMPORT, by.pk if by else None, now], returning="customer_id" if listing else None,
+                [Tag.Source.IMPORT, by.pk if by else None, now],
             )
             cursor.execute("DROP TABLE import_links")
         cursor.execute("DROP TABLE import_rows")
     progress(len(out))
-
-    if created or updated or links_added:
-        record_change({*created_ids, *updated_ids, *linked_ids} if listing else None)
     return created, updated, len(out) - created - updated, links_added
 
 
@@ -139,11 +129,7 @@ def _staged_frame(out: pd.DataFrame, fields: list[str], has_extra: bool) -> pd.D
     return frame
 
 
-def _execute(cursor, sql: str, params: list, *, returning: str | None) -> tuple[int, list[int]]:
-    """Run a write; returns (rows affected, the `returning` column's values when asked for)."""
-    if returning is None:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0), []
-    cursor.execute(f"{sql} RETURNING {returning}", params)
-    ids = [row[0] for row in cursor.fetchall()]
-    return len(ids), ids
+def _execute(cursor, sql: str, params: list) -> int:
+    """Run a set-based write; returns the rows it affected (the change feed's triggers log which)."""
+    cursor.execute(sql, params)
+    return max(cursor.rowcount, 0)

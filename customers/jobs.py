@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from . import import_jobs
+from . import changes, import_jobs
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
@@ -18,6 +18,4 @@ def purge_stale_uploads() -> int:
 
 @shared_task
 def prune_change_log() -> int:
-    from . import services
-
-    return services.prune_change_log()
+    return changes.prune()

@@ -6,6 +6,7 @@ from datetime import date
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch
@@ -196,24 +197,30 @@ class TagChange(models.Model):
 
 
 class DataVersion(models.Model):
-    """One row: the version of customer and tag data, bumped by every write transaction.
+    """One row made once per database: the epoch audience caches key on, and how far the change feed was pruned.
 
-    Writers lock this row until they commit, so versions become visible in order; a process
-    that caches audiences compares (epoch, version) with this row and catches up from ChangeLog.
-    The epoch changes whenever the row is created anew (a restored or fresh database), so a
-    cache can never mistake another database's version 3 for its own.
+    No writer updates this row (it used to be a version counter locked by every customer write, which
+    queued all writers behind one another). The epoch changes whenever the row is created anew (a
+    fresh or flushed database), so a cache never mistakes another database's position for its own.
     """
 
-    version = models.BigIntegerField(default=0)
     epoch = models.UUIDField(default=uuid.uuid4)
+    pruned_before = models.DateTimeField(null=True, blank=True)
 
 
-class ChangeLog(models.Model):
-    """The customers one write transaction changed (None: too many to list — rebuild)."""
+class CustomerChange(models.Model):
+    """One customer touched by a write to customers or their tag links (None: too many to list).
 
-    version = models.BigIntegerField(unique=True)
-    customer_ids = models.JSONField(null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    Written only by the database triggers of migration 0002, whatever the writer (ORM, raw SQL,
+    COPY, admin, cascades), and read by the audience indexes through customers.changes.
+    """
+
+    customer_id = models.BigIntegerField(null=True)
+    # PostgreSQL: the id of the writing transaction (pg_current_xact_id); 0 on SQLite, where the
+    # row id alone orders changes.
+    txid = models.BigIntegerField(db_default=0)
+    at = models.DateTimeField(db_default=Now())
 
     class Meta:
-        ordering = ["version"]
+        indexes = [models.Index(fields=["txid"], name="customer_change_txid_idx"),
+                   models.Index(fields=["at"], name="customer_change_at_idx")]

@@ -1,10 +1,9 @@
 """Writes for customers and tags: one function per use case, each in a transaction.
 
-Every write also records which customers changed (record_change), so that cached audience
-indexes in any process catch up before they answer again.
+Nothing here has to record which customers changed: database triggers write the change feed
+(customers.changes) for every write, whoever makes it.
 """
 
-from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,29 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.bulk import insert_from_select
 
-from .models import ChangeLog, Customer, CustomerTag, DataVersion, Tag, TagChange
-
-# Beyond this many customers a change is logged as "everything" and readers rebuild.
-CHANGELOG_MAX_IDS = 20_000
-
-
-def record_change(customer_ids: Iterable[int] | None) -> int:
-    """Bump the data version inside the caller's transaction and log what changed."""
-    ids = None if customer_ids is None else sorted({int(pk) for pk in customer_ids})
-    if ids is not None and len(ids) > CHANGELOG_MAX_IDS:
-        ids = None
-    with transaction.atomic():
-        DataVersion.objects.get_or_create(pk=1)
-        row = DataVersion.objects.select_for_update().get(pk=1)
-        row.version += 1
-        row.save(update_fields=["version"])
-        ChangeLog.objects.create(version=row.version, customer_ids=ids)
-    return row.version
-
-
-def _ids_or_everything(customers: QuerySet) -> list[int] | None:
-    ids = list(customers.values_list("pk", flat=True)[: CHANGELOG_MAX_IDS + 1])
-    return None if len(ids) > CHANGELOG_MAX_IDS else ids
+from .models import Customer, CustomerTag, Tag, TagChange
 
 
 def tag_slug(text: str) -> str:
@@ -73,8 +50,6 @@ def update_tag(*, tag: Tag, name: str, category: str, description: str = "", slu
     tag.name, tag.category, tag.description = name, category, description
     tag.full_clean()
     tag.save()
-    # Slugs are what expressions name: a rename changes which text resolves to which tag.
-    record_change(None)
     return tag
 
 
@@ -84,7 +59,6 @@ def add_tag(*, tag: Tag, customers: QuerySet, by=None, source: str = Tag.Source.
     lacking = customers.order_by().filter(
         ~Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag=tag))
     )
-    changed = _ids_or_everything(lacking)
     rows = lacking.annotate(
         _customer=F("pk"), _tag=Value(tag.pk), _source=Value(source),
         _by=Value(by.pk if by else None, output_field=BigIntegerField()), _at=Now(),
@@ -96,17 +70,13 @@ def add_tag(*, tag: Tag, customers: QuerySet, by=None, source: str = Tag.Source.
                              _source=Value(source), _by=Value(by.pk), _at=Now())
             .values_list("_customer", "_slug", "_action", "_source", "_by", "_at"),
         )
-    added = insert_from_select(CustomerTag, ["customer_id", "tag_id", "source", "added_by_id", "added_at"], rows)
-    if added:
-        record_change(changed)
-    return added
+    return insert_from_select(CustomerTag, ["customer_id", "tag_id", "source", "added_by_id", "added_at"], rows)
 
 
 @transaction.atomic
 def remove_tag(*, tag: Tag, customers: QuerySet, by=None) -> int:
     """Take a tag off every customer in the queryset; returns how many lost it."""
     links = CustomerTag.objects.filter(tag=tag, customer__in=customers.order_by().values("pk"))
-    changed = list(links.values_list("customer_id", flat=True)[: CHANGELOG_MAX_IDS + 1])
     if by is not None:
         insert_from_select(
             TagChange, ["customer_id", "tag_slug", "action", "source", "by_id", "at"],
@@ -116,8 +86,6 @@ def remove_tag(*, tag: Tag, customers: QuerySet, by=None) -> int:
             .values_list("_customer", "_slug", "_action", "_source", "_by", "_at"),
         )
     removed, _ = links.delete()
-    if removed:
-        record_change(None if len(changed) > CHANGELOG_MAX_IDS else changed)
     return removed
 
 
@@ -131,7 +99,6 @@ def merge_tags(*, sources: list[Tag], target: Tag, by=None) -> int:
     moved = add_tag(tag=target, customers=Customer.objects.filter(pk__in=holders.values("pk")),
                     by=by, source=Tag.Source.MANUAL)
     Tag.objects.filter(pk__in=[tag.pk for tag in sources]).delete()
-    record_change(None)
     return moved
 
 
@@ -140,7 +107,6 @@ def delete_tag(*, tag: Tag) -> int:
     """Delete a tag and its links; returns how many customers carried it."""
     carried = tag.customer_links.count()
     tag.delete()
-    record_change(None)
     return carried
 
 
@@ -151,11 +117,7 @@ def assign_owner(*, customers: QuerySet, owner, by=None) -> int:
     if owner is not None and owner.branch_id:
         fields["branch_id"] = owner.branch_id
     targets = Customer.objects.filter(pk__in=customers.order_by().values("pk"))
-    changed = _ids_or_everything(targets)
-    updated = targets.update(**fields, updated_at=Now())
-    if updated:
-        record_change(changed)
-    return updated
+    return targets.update(**fields, updated_at=Now())
 
 
 CUSTOMER_EDITABLE_FIELDS = (
@@ -175,15 +137,25 @@ def save_customer(*, customer: Customer, by=None, **changes) -> Customer:
     for field, value in changes.items():
         setattr(customer, field, value)
     customer.full_clean()
-    customer.save()  # the post_save signal records the change
+    customer.save()
     return customer
 
 
-def prune_change_log(*, keep_hours: int = 48) -> int:
-    """Drop change-log rows older than any live process needs; a process further behind rebuilds."""
-    from datetime import timedelta
+@transaction.atomic
+def set_tag_holders(*, tag: Tag, customer_ids: set[int], source: str) -> tuple[int, int]:
+    """Make exactly these customers hold the tag (for tags a job derives); returns (added, removed)."""
+    holders = set(CustomerTag.objects.filter(tag=tag).values_list("customer_id", flat=True))
+    stale = sorted(holders - customer_ids)
+    for start in range(0, len(stale), 10_000):  # SQLite limits the parameters of one statement
+        CustomerTag.objects.filter(tag=tag, customer_id__in=stale[start:start + 10_000]).delete()
+    new = customer_ids - holders
+    CustomerTag.objects.bulk_create([CustomerTag(customer_id=pk, tag=tag, source=source) for pk in sorted(new)],
+                                    batch_size=5000)
+    return len(new), len(stale)
 
-    from django.utils import timezone
 
-    deleted, _ = ChangeLog.objects.filter(at__lt=timezone.now() - timedelta(hours=keep_hours)).delete()
-    return deleted
+def ensure_tag(*, slug: str, name: str, category: str, source: str) -> Tag:
+    """The tag with this slug, created with these details if it does not exist yet (for derived tags)."""
+    tag, _created = Tag.objects.get_or_create(slug=slug, defaults={"name": name, "category": category,
+                                                                     "source": source})
+    return tag

@@ -2,13 +2,15 @@
 
 Why in memory: DESIGN.md measured 185–2,177 ms per count for junction-table SQL, 2–137 ms for a
 GIN-indexed int[], and 0.01–0.07 ms for roaring bitmaps. Each web or worker process holds its own
-AudienceIndex; before every answer it compares (epoch, version) with customers.DataVersion — one
-indexed read — and catches up from ChangeLog (patching only the changed customers) or rebuilds.
-Writers bump that version in their own transaction, so an answer never reflects data older than
-the last commit the reader could see.
+AudienceIndex. Before every answer it asks the change feed (customers.changes, written by database
+triggers) what changed since its position — one indexed read — and patches just those customers, or
+rebuilds. An index is never modified once published: a refresh makes a new one (sharing every
+bitmap it did not touch) and swaps the reference, so a reader in another thread never sees a
+half-patched index.
 """
 
 import array
+import copy
 import io
 import logging
 import math
@@ -23,7 +25,8 @@ from django.db import connection
 from django.utils import timezone
 from pyroaring import BitMap
 
-from customers.models import ChangeLog, Customer, CustomerTag, DataVersion
+from customers import changes
+from customers.models import Customer, CustomerTag
 
 from .timebounds import birth_date_bounds, day_bounds
 
@@ -37,7 +40,7 @@ _CUSTOMER_COLUMNS = {
     "postgresql": ("id, branch_id, owner_id, lifecycle_stage, gender, risk_level, assets::float8, "
                    "(birth_date - DATE '1970-01-01'), EXTRACT(EPOCH FROM created_at)"),
     "sqlite": ("id, branch_id, owner_id, lifecycle_stage, gender, risk_level, CAST(assets AS REAL), "
-               "CAST(julianday(birth_date) - 2440587.5 AS INTEGER), CAST(strftime('%s', created_at) AS INTEGER)"),
+               "CAST(julianday(birth_date) - 2440587.5 AS INTEGER), CAST(strftime('%%s', created_at) AS INTEGER)"),
 }
 _FRAME_COLUMNS = ["id", "branch", "owner", "lifecycle_stage", "gender", "risk_level", "assets", "birth_day", "created_ts"]
 
@@ -48,9 +51,15 @@ def _bitmap(ids: np.ndarray) -> BitMap:
 
 
 class NumericColumn:
-    """A numeric attribute sorted once; a range becomes whole precomputed buckets plus two edges."""
+    """A numeric attribute sorted once; a range becomes whole precomputed buckets plus two edges.
+
+    A patch never re-sorts the million sorted values: the changed customers are masked out of the
+    sorted base and their new values kept in a small sorted overlay, merged into every answer. Past
+    OVERLAY_LIMIT masked customers the column compacts into a new sorted base (one sort).
+    """
 
     BUCKET = 4096
+    OVERLAY_LIMIT = 100_000
 
     def __init__(self, ids: np.ndarray, values: np.ndarray):
         present = ~np.isnan(values)
@@ -58,22 +67,54 @@ class NumericColumn:
         order = np.argsort(values, kind="stable")
         self.values = values[order]
         self.ids = ids[order].astype(np.uint32)
-        self.present = _bitmap(ids)
+        self.base_present = _bitmap(ids)
         self.buckets = [_bitmap(self.ids[start:start + self.BUCKET]) for start in range(0, len(self.ids), self.BUCKET)]
+        self.masked = BitMap()  # customers whose entry in the sorted base is stale
+        self.overlay_ids = np.empty(0, dtype=np.uint32)
+        self.overlay_values = np.empty(0, dtype=float)
+        self.present = self.base_present
+
+    def patched(self, changed: BitMap, ids: np.ndarray, values: np.ndarray) -> "NumericColumn":
+        """A new column where the changed customers have these values (NaN: none); self is untouched."""
+        keep = ~np.isin(self.overlay_ids, np.asarray(changed.to_array(), dtype=np.uint32))
+        present = ~np.isnan(values)
+        overlay_ids = np.concatenate([self.overlay_ids[keep], ids[present].astype(np.uint32)])
+        overlay_values = np.concatenate([self.overlay_values[keep], values[present]])
+        masked = self.masked | (changed & self.base_present)
+        if len(masked) > self.OVERLAY_LIMIT:
+            base = ~np.isin(self.ids, np.asarray(masked.to_array(), dtype=np.uint32))
+            return NumericColumn(np.concatenate([self.ids[base], overlay_ids]),
+                                 np.concatenate([self.values[base], overlay_values]))
+        order = np.argsort(overlay_values, kind="stable")
+        column = copy.copy(self)  # shares the sorted base and its buckets
+        column.masked = masked
+        column.overlay_ids, column.overlay_values = overlay_ids[order], overlay_values[order]
+        column.present = (self.base_present - masked) | _bitmap(column.overlay_ids)
+        return column
 
     def range(self, low=None, low_inclusive=True, high=None, high_inclusive=True) -> BitMap:
-        start = 0 if low is None else int(np.searchsorted(self.values, low, side="left" if low_inclusive else "right"))
-        stop = len(self.values) if high is None else int(
-            np.searchsorted(self.values, high, side="right" if high_inclusive else "left"))
-        if stop <= start:
-            return BitMap()
-        first_full, last_full = math.ceil(start / self.BUCKET), stop // self.BUCKET
-        if first_full >= last_full:
-            return _bitmap(self.ids[start:stop])
-        return BitMap.union(
-            _bitmap(self.ids[start:first_full * self.BUCKET]), *self.buckets[first_full:last_full],
-            _bitmap(self.ids[last_full * self.BUCKET:stop]),
-        )
+        result = _sorted_range(self.ids, self.values, low, low_inclusive, high, high_inclusive, self.buckets)
+        if self.masked:
+            result -= self.masked
+        if len(self.overlay_ids):
+            result |= _sorted_range(self.overlay_ids, self.overlay_values, low, low_inclusive, high, high_inclusive)
+        return result
+
+
+def _sorted_range(ids: np.ndarray, values: np.ndarray, low, low_inclusive, high, high_inclusive,
+                  buckets: list[BitMap] | None = None) -> BitMap:
+    """The ids whose sorted values fall in the range; whole buckets are reused where given."""
+    start = 0 if low is None else int(np.searchsorted(values, low, side="left" if low_inclusive else "right"))
+    stop = len(values) if high is None else int(
+        np.searchsorted(values, high, side="right" if high_inclusive else "left"))
+    if stop <= start:
+        return BitMap()
+    size = NumericColumn.BUCKET
+    first_full, last_full = math.ceil(start / size), stop // size
+    if buckets is None or first_full >= last_full:
+        return _bitmap(ids[start:stop])
+    return BitMap.union(_bitmap(ids[start:first_full * size]), *buckets[first_full:last_full],
+                        _bitmap(ids[last_full * size:stop]))
 
 
 @dataclass
@@ -104,57 +145,70 @@ class Audience:
 
 
 class AudienceIndex:
-    """Bitmaps for every tag and attribute value of every customer, built from the database."""
+    """Bitmaps for every tag and attribute value of every customer, built from the database.
+
+    Published indexes are never modified: rebuilt() and patched() return new ones.
+    """
 
     def __init__(self):
-        self.key: tuple | None = None
+        self.position: changes.Position | None = None
         self.universe = BitMap()
         self.tags: dict[int, BitMap] = {}
         self.categorical: dict[str, dict] = {name: {} for name in CATEGORICAL}
-        self.frame = pd.DataFrame(columns=["id", *NUMERIC]).set_index("id")
-        self._numeric: dict[str, NumericColumn] | None = None
+        self.numeric: dict[str, NumericColumn] = {
+            name: NumericColumn(np.empty(0, dtype=np.uint32), np.empty(0)) for name in NUMERIC}
         self.built_at = 0.0
 
     # --- loading ---------------------------------------------------------------------------------
 
-    def rebuild(self, key: tuple) -> None:
+    @classmethod
+    def built(cls) -> "AudienceIndex":
+        """A new index of every customer, positioned where the feed stood before reading."""
         started = time.perf_counter()
+        index = cls()
+        index.position = changes.current_position()  # first: later changes are patched in again
         frame = _read_customers(None)
-        # Keep only the numeric columns (floats): the categorical ones live on as bitmaps, and a
-        # million Python strings per column would cost ~60 MB each in every process.
-        self.frame = frame[list(NUMERIC)]
-        self.universe = _bitmap(frame.index.to_numpy())
-        self.categorical = {name: _value_bitmaps(frame[name]) for name in CATEGORICAL}
-        self._numeric = None
-        self.tags = _read_tag_bitmaps(None)
-        self.key = key
-        self.built_at = time.time()
-        logger.info("audience index rebuilt: %d customers, %d tags in %.2f s", len(self.universe), len(self.tags),
+        ids = frame.index.to_numpy()
+        index.universe = _bitmap(ids)
+        index.categorical = {name: _value_bitmaps(frame[name]) for name in CATEGORICAL}
+        # Only the sorted numeric columns are kept: a million Python strings per column would cost
+        # ~60 MB each in every process.
+        index.numeric = {name: NumericColumn(ids, frame[name].to_numpy(dtype=float)) for name in NUMERIC}
+        index.tags = _read_tag_bitmaps(None)
+        index.built_at = time.time()
+        logger.info("audience index built: %d customers, %d tags in %.2f s", len(index.universe), len(index.tags),
                     time.perf_counter() - started)
+        return index
 
-    def patch(self, customer_ids: set[int], key: tuple) -> None:
+    def patched(self, customer_ids: set[int], position: changes.Position) -> "AudienceIndex":
+        """A new index where these customers are read afresh; bitmaps they do not touch are shared."""
         changed = BitMap(customer_ids)
-        self.universe -= changed
-        for bitmaps in (self.tags, *self.categorical.values()):
-            for bitmap in bitmaps.values():
-                bitmap.difference_update(changed)
         fresh = _read_customers(sorted(customer_ids))
-        self.frame = pd.concat([self.frame.drop(index=list(customer_ids), errors="ignore"), fresh[list(NUMERIC)]])
-        self.universe |= _bitmap(fresh.index.to_numpy())
-        for name in CATEGORICAL:
-            for value, bitmap in _value_bitmaps(fresh[name]).items():
-                self.categorical[name].setdefault(value, BitMap()).update(bitmap)
-        for tag_id, bitmap in _read_tag_bitmaps(sorted(customer_ids)).items():
-            self.tags.setdefault(tag_id, BitMap()).update(bitmap)
-        self._numeric = None  # re-sorted on the next numeric comparison
-        self.key = key
+        fresh_ids = fresh.index.to_numpy()
+        index = copy.copy(self)
+        index.position = position
+        index.universe = (self.universe - changed) | _bitmap(fresh_ids)
+        index.categorical = {name: _patched_bitmaps(self.categorical[name], changed, _value_bitmaps(fresh[name]))
+                             for name in CATEGORICAL}
+        index.tags = _patched_bitmaps(self.tags, changed, _read_tag_bitmaps(sorted(customer_ids)))
+        index.numeric = {name: column.patched(changed, fresh_ids, fresh[name].to_numpy(dtype=float))
+                         for name, column in self.numeric.items()}
+        return index
 
-    @property
-    def numeric(self) -> dict[str, NumericColumn]:
-        if self._numeric is None:
-            ids = self.frame.index.to_numpy()
-            self._numeric = {name: NumericColumn(ids, self.frame[name].to_numpy(dtype=float)) for name in NUMERIC}
-        return self._numeric
+    def refreshed(self) -> "AudienceIndex":
+        """This index if nothing changed since its position, else a patched or rebuilt one."""
+        if self.position is None:
+            return AudienceIndex.built()
+        news = changes.changes_since(self.position, limit=PATCH_LIMIT)
+        if news.customer_ids is None:
+            return AudienceIndex.built()
+        if not news.customer_ids:
+            if news.position == self.position:
+                return self
+            index = copy.copy(self)
+            index.position = news.position
+            return index
+        return self.patched(news.customer_ids, news.position)
 
     # --- evaluation ------------------------------------------------------------------------------
 
@@ -227,6 +281,17 @@ class AudienceIndex:
         return BitMap.union(BitMap(), *(bitmap for key, bitmap in values.items() if key is not None and test(key)))
 
 
+def _patched_bitmaps(bitmaps: dict, changed: BitMap, fresh: dict) -> dict:
+    """Bitmaps with the changed customers taken out and their fresh memberships put in (copies only where touched)."""
+    result = dict(bitmaps)
+    for key, members in bitmaps.items():
+        if members.intersect(changed):
+            result[key] = members - changed
+    for key, members in fresh.items():
+        result[key] = result[key] | members if key in result else members
+    return result
+
+
 def _value_bitmaps(column: pd.Series) -> dict:
     result = {}
     keys = column.astype(object).where(column.notna(), None)
@@ -260,7 +325,9 @@ def _read_frame(select: str, table: str, names: list[str], *, key: str, ids: lis
     rows = []
     with connection.cursor() as cursor:
         if ids is None:
-            cursor.execute(f"SELECT {select} FROM {table}")
+            # Parameters (none) given so that every backend reads `%%` as `%`, as in the query below:
+            # SQLite's strftime('%%s') beside `%s` placeholders once broke every patch (issue 12).
+            cursor.execute(f"SELECT {select} FROM {table}", [])
             rows = cursor.fetchall()
         for start in range(0, len(ids or []), 5000):
             chunk = ids[start:start + 5000]
@@ -293,47 +360,28 @@ def _read_tag_bitmaps(ids: list[int] | None) -> dict[int, BitMap]:
 
 # --- the process-wide index --------------------------------------------------------------------
 
-_lock = threading.Lock()
+_lock = threading.Lock()  # one refresh at a time per process; readers of a published index need none
 _index = AudienceIndex()
 
 
 def current_index() -> AudienceIndex:
     """This process's index, brought up to the latest committed data first."""
+    global _index
     with _lock:
-        return refresh(_index)
+        _index = _index.refreshed()
+        return _index
 
 
-def refresh(index: AudienceIndex) -> AudienceIndex:
-    """Bring an index to the committed data: nothing, a patch from the change log, or a rebuild."""
-    row = DataVersion.objects.filter(pk=1).values_list("epoch", "version").first()
-    key = (str(row[0]), row[1]) if row else (None, 0)
-    if index.key == key:
-        return index
-    cached = index.key
-    if cached is None or cached[0] != key[0] or cached[1] > key[1]:
-        index.rebuild(key)
-        return index
-    logs = list(ChangeLog.objects.filter(version__gt=cached[1], version__lte=key[1])
-                .values_list("version", "customer_ids"))
-    changed: set[int] = set()
-    complete = len(logs) == key[1] - cached[1]  # a pruned log means we cannot patch
-    for _version, ids in logs:
-        if ids is None:
-            complete = False
-            break
-        changed.update(ids)
-    if complete and len(changed) <= PATCH_LIMIT:
-        index.patch(changed, key)
-    else:
-        index.rebuild(key)
-    return index
+def reset() -> None:
+    """Forget this process's index (the next answer rebuilds it)."""
+    global _index
+    with _lock:
+        _index = AudienceIndex()
 
 
 def evaluate(resolved: dict) -> Audience:
     """The audience of a resolved expression, with the time the engine took."""
     started = time.perf_counter()
     index = current_index()
-    with _lock:
-        bitmap = index.evaluate(resolved)
-        total = len(index.universe)
-    return Audience(bitmap=bitmap, took_ms=(time.perf_counter() - started) * 1000, total=total)
+    bitmap = index.evaluate(resolved)
+    return Audience(bitmap=bitmap, took_ms=(time.perf_counter() - started) * 1000, total=len(index.universe))

@@ -58,3 +58,34 @@ def web_as(client):
         client.force_login(user)
         return client
     return make
+
+
+# --- the audience index against the naive SQL, after every test that wrote customers or tags ----
+
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def _uses_database(request) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or bool(DB_FIXTURES & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def audience_index_stays_exact(request):
+    """Each test starts with a fresh process index (its database is new); when the test wrote
+    customers or tag links, the index — patched from the change feed, not rebuilt — must then
+    agree with the naive junction-table SQL on every tag, branch, owner and numeric field."""
+    from segments import engine
+
+    engine.reset()
+    if not _uses_database(request):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    from customers.changes import current_position
+
+    engine.current_index()  # warm before the test's own data: what it writes arrives as patches
+    start = current_position()
+    yield
+    from tests.audience_check import assert_index_matches_naive_sql
+
+    assert_index_matches_naive_sql(since=start)

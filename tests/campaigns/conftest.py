@@ -3,7 +3,6 @@
 import pytest
 
 from customers.models import Customer, CustomerTag, Tag
-from customers.services import record_change
 from tests.factories import UserFactory
 
 
@@ -19,7 +18,7 @@ def vip(db):
 
 @pytest.fixture
 def make_vips(vip):
-    """make_vips(n, **fields) → n customers tagged vip (one INSERT, index kept fresh)."""
+    """make_vips(n, **fields) → n customers tagged vip (one INSERT each for customers and links)."""
     counter = {"next": 0}
 
     def make(count: int, **fields) -> list[Customer]:
@@ -29,7 +28,6 @@ def make_vips(vip):
             [Customer(external_id=f"V{start + number:06d}", name=f"Customer {start + number}", **fields)
              for number in range(count)])
         CustomerTag.objects.bulk_create([CustomerTag(customer=customer, tag=vip) for customer in customers])
-        record_change(customer_ids=[customer.pk for customer in customers])
         return customers
 
     return make

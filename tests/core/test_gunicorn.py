@@ -9,7 +9,7 @@ from tests.factories import CustomerFactory, TagFactory
 def test_a_new_web_worker_builds_its_audience_index_in_the_background(monkeypatch):
     vip = TagFactory(slug="vip")
     customer = CustomerFactory(tags=[vip])
-    monkeypatch.setattr(engine, "_index", engine.AudienceIndex())
+    engine.reset()
     gunicorn.post_worker_init(worker=None).join(timeout=30)
-    assert engine._index.key is not None
+    assert engine._index.position is not None
     assert set(engine._index.tags[vip.pk]) == {customer.pk}

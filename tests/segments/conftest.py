@@ -9,7 +9,6 @@ import pytest
 from django.conf import settings
 
 from customers.models import Customer, CustomerTag, Tag
-from customers.services import record_change
 from tests.factories import BranchFactory, UserFactory
 from tests.segments.strategies import BRANCHES, STAGES, TAGS
 
@@ -50,7 +49,6 @@ def make_customers(seed: int, size: int) -> list[dict]:
             "birth_date": customer.birth_date, "created_day": made.astimezone(zone).date(),
         })
     CustomerTag.objects.bulk_create(links)
-    record_change(None)  # bulk writes above fire no signals
     return records
 
 

@@ -16,7 +16,6 @@ from accounts.roles import Role
 from accounts.services import create_or_update_user, ensure_branch
 from customers.importing import import_customers
 from customers.models import Customer
-from customers.services import record_change
 
 BANK_FILE = Path(settings.BASE_DIR) / "data" / "bank-marketing" / "bank-full.csv"
 DEMO_PASSWORD = "loopcrm-demo"  # noqa: S105 - printed by `make run`, demo data only
@@ -109,6 +108,4 @@ class Command(BaseCommand):
             given += unowned.annotate(slot=F("id") % len(managers)).filter(slot=index).update(
                 owner=manager, branch_id=manager.branch_id,
             )
-        if given:
-            record_change(None)
         return given

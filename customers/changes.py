@@ -1,0 +1,100 @@
+"""Which customers changed since a reader last looked: the feed every audience index follows.
+
+Database triggers (migration 0002) write one CustomerChange row per customer touched by any
+insert, update or delete of a customer or a tag link — the ORM, raw SQL, COPY, the admin and
+cascades alike — so no writer has to remember to record its change. No shared counter is bumped,
+so writers never queue behind one another (the DataVersion row this replaced was locked by every
+customer write until commit).
+
+A reader's position:
+- PostgreSQL: the snapshot it last read in (`pg_current_snapshot()`). A change is new to the
+  reader when its transaction was not visible in that snapshot; a transaction still running then
+  is caught on a later look, because it is invisible in every snapshot taken before it commits.
+- SQLite: the highest change id it has read. SQLite has one writer at a time and the id is drawn
+  under its write lock, so ids become visible in commit order.
+The position and the changes are read in one statement, so they agree.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from .models import CustomerChange, DataVersion
+
+# A single statement touching more customers than this logs one "everything" row (PostgreSQL).
+LIST_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a reader stands in the feed: the database's epoch and a vendor-specific mark."""
+
+    epoch: str
+    mark: str | int
+    read_at: datetime
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since a position: customer ids, or None when the reader must start over."""
+
+    position: Position
+    customer_ids: set[int] | None
+
+
+def _epoch() -> tuple[str, datetime | None]:
+    row = DataVersion.objects.filter(pk=1).values_list("epoch", "pruned_before").first()
+    if row is None:  # a flushed database (TransactionTestCase) or one made without migrations' data
+        made, _created = DataVersion.objects.get_or_create(pk=1)
+        row = (made.epoch, made.pruned_before)
+    return str(row[0]), row[1]
+
+
+def current_position() -> Position:
+    """The feed's position now (take it before reading the data it describes)."""
+    epoch, _pruned = _epoch()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_current_snapshot()::text")
+        else:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CustomerChange._meta.db_table}")
+        mark = cursor.fetchone()[0]
+    return Position(epoch=epoch, mark=mark, read_at=timezone.now())
+
+
+def changes_since(position: Position, *, limit: int) -> Changes:
+    """The customers changed since `position`; None when more than `limit`, pruned, or another database."""
+    epoch, pruned_before = _epoch()
+    table = CustomerChange._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT pg_current_snapshot()::text, ARRAY(SELECT DISTINCT customer_id FROM {table} "
+                "WHERE txid >= pg_snapshot_xmin(%s::pg_snapshot)::text::bigint "
+                "AND NOT pg_visible_in_snapshot(txid::text::xid8, %s::pg_snapshot) LIMIT %s)",
+                [position.mark, position.mark, limit + 1],
+            )
+            mark, ids = cursor.fetchone()
+        else:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+            mark = cursor.fetchone()[0]
+            cursor.execute(f"SELECT DISTINCT customer_id FROM {table} WHERE id > %s AND id <= %s LIMIT %s",
+                           [position.mark, mark, limit + 1])
+            ids = [row[0] for row in cursor.fetchall()]
+    now = Position(epoch=epoch, mark=mark, read_at=timezone.now())
+    lost = epoch != position.epoch or (pruned_before is not None and pruned_before > position.read_at)
+    if lost or len(ids) > limit or None in ids:
+        return Changes(position=now, customer_ids=None)
+    return Changes(position=now, customer_ids=set(ids))
+
+
+def prune(*, keep_hours: int = 48) -> int:
+    """Drop feed rows older than any live reader needs; a reader that last looked before the cut rebuilds."""
+    cutoff = timezone.now() - timedelta(hours=keep_hours)
+    _epoch()
+    # Mark first: a reader that sees the cut also sees that it must rebuild.
+    DataVersion.objects.filter(pk=1).update(pruned_before=cutoff)
+    deleted, _ = CustomerChange.objects.filter(at__lt=cutoff).delete()
+    return deleted
