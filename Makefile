@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export LOOPCRM_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-fast bench load lint check-deploy clean setup
+.PHONY: run test test-fast bench load lint check-deploy clean setup setup-dev
 
+# Production needs requirements.txt only; tests, lint, benchmarks and the load test add requirements-dev.txt.
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +18,12 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
 setup: $(STAMP)
+setup-dev: $(DEV_STAMP)
 
 # Web server + Celery worker (with beat) on a broker folder: no server needed.
 run: $(STAMP)
@@ -29,23 +36,24 @@ run: $(STAMP)
 	    --schedule=$(LOOPCRM_VAR_DIR)/celerybeat-schedule & \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(PY) -m pytest
 
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	$(PY) -m pytest -m "not browser and not worker"
 
 # Benchmarks: `make bench` (reference sizes) or `make bench SIZE=small`.
 SIZE ?= full
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) bench/run.py --size $(SIZE)
 
 # Load test against gunicorn + PostgreSQL + Redis + a worker: `make load` or `make load SIZE=small`.
-load: $(STAMP)
+load: $(DEV_STAMP)
 	$(PY) bench/load/run_load.py --size $(SIZE)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 check-deploy: $(STAMP)
 	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=crm.example.com \

@@ -8,12 +8,12 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        # Imported here, not at the top: services use the models, which exist once apps are ready.
+        from . import navigation
+        from .roles import Role
+        from .services import ensure_role_groups
+
         # Role groups and their permissions exist after every migrate, on every database.
         # No sender: permissions of apps migrated after this one must be granted too.
-        post_migrate.connect(_ensure_role_groups, weak=False, dispatch_uid="loopcrm-role-groups")
-
-
-def _ensure_role_groups(**kwargs):
-    from .services import ensure_role_groups
-
-    ensure_role_groups()
+        post_migrate.connect(lambda **kwargs: ensure_role_groups(), weak=False, dispatch_uid="loopcrm-role-groups")
+        navigation.register("admin:index", _("Admin"), roles={Role.ADMIN}, order=90)

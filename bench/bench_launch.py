@@ -29,11 +29,11 @@ def _reset(campaign) -> None:
 
 
 def _product_launch(campaign, manager) -> tuple[float, dict]:
-    from campaigns import services
+    from campaigns.lifecycle import services
     from campaigns.models import Campaign
     from core import services as job_services
 
-    job = job_services.create_job(kind=services.LAUNCH_KIND, by=manager, params={"campaign_id": campaign.pk})
+    job = job_services.create_job(kind=services.LAUNCH_KIND, task="campaigns.jobs.launch_campaign", by=manager, params={"campaign_id": campaign.pk})
     Campaign.objects.filter(pk=campaign.pk).update(launch_job=job)
     started = time.perf_counter()
     result = services.run_launch(job_id=str(job.pk))  # what the worker runs: audience → tasks, one transaction
@@ -87,7 +87,7 @@ def run(size: str, vendor: str) -> dict:
     campaign, _created = Campaign.objects.update_or_create(slug="bench-launch", defaults={
         "name": "Bench launch", "channel": "phone", "text": AUDIENCE, "expression": None, "holdout_pct": 10,
         "holdout_seed": 4242, "strategy": "round_robin", "owner": manager})
-    from campaigns.services import save_campaign
+    from campaigns.lifecycle.services import save_campaign
 
     save_campaign(campaign=campaign, by=manager, managers=managers)
 

@@ -91,7 +91,7 @@ def _freshness(rounds: int = 5) -> list[float]:
     """Seconds from an outcome committed to its campaign's stored metrics showing it (real worker)."""
     from accounts.models import User
     from campaigns.models import CampaignMetrics, Task
-    from campaigns.outcomes import log_outcome
+    from campaigns.workspace.services import log_outcome
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
     worker = subprocess.Popen(
@@ -123,7 +123,7 @@ def _freshness(rounds: int = 5) -> list[float]:
 
 def run(size: str, vendor: str) -> dict:
     from accounts.services import create_or_update_user
-    from campaigns import results
+    from campaigns.analytics import stored
     from campaigns.models import Campaign, CampaignMetrics
 
     customers = SIZES[size]
@@ -133,7 +133,7 @@ def run(size: str, vendor: str) -> dict:
     runs = []
     for _round in range(2):
         started = time.perf_counter()
-        stored = results.recompute_all_metrics()
+        stored = stored.recompute_all_metrics()
         runs.append(time.perf_counter() - started)
     recompute_s = statistics.median(runs)
     costs = {pk: (fixed, per) for pk, fixed, per in Campaign.objects.values_list("pk", "cost_fixed", "cost_per_contact")}

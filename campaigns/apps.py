@@ -8,11 +8,19 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self):
+        # What campaigns offer the apps below them, registered here so that they never import campaigns.
+        from accounts import navigation
+        from accounts.roles import Role
+        from customers.selectors import register_timeline_source
+
+        from .workspace.selectors import customer_timeline_events, due_now_count
+        from .workspace.services import ensure_failure_reasons
+
+        navigation.register("campaigns:list", _("Campaigns"), roles=navigation.MANAGERS, order=50)
+        navigation.register("campaigns:my_tasks", _("My tasks"), roles={Role.ACCOUNT_MANAGER}, order=60,
+                            badge=due_now_count)
+        navigation.register("campaigns:reports", _("Reports"), roles=navigation.MANAGERS, order=70)
+        register_timeline_source(customer_timeline_events)
         # The default failure reasons exist after every migrate (and every test-database flush).
-        post_migrate.connect(_ensure_failure_reasons, sender=self, weak=False, dispatch_uid="loopcrm-failure-reasons")
-
-
-def _ensure_failure_reasons(**kwargs):
-    from .outcomes import ensure_failure_reasons
-
-    ensure_failure_reasons()
+        post_migrate.connect(lambda **kwargs: ensure_failure_reasons(), sender=self, weak=False,
+                             dispatch_uid="loopcrm-failure-reasons")

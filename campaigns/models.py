@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -223,6 +224,34 @@ class Task(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
+class Outcome(models.TextChoices):
+    """An outcome as an account manager picks it (keys 1–8) and a history file names it.
+
+    The one definition of outcome codes: each is a (contact result, response) pair on the task.
+    """
+
+    CONVERTED = "converted", _("Converted")
+    INTERESTED = "interested", _("Interested")
+    CALL_BACK = "call_back", _("Call back later")
+    NOT_INTERESTED = "not_interested", _("Not interested")
+    DECLINED = "declined", _("Declined")
+    UNREACHABLE = "unreachable", _("Unreachable")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+    REFUSED = "refused", _("Refused contact")
+
+    @property
+    def parts(self) -> tuple[str, str]:
+        """(contact_result, response) as stored on the task."""
+        if self.value in Task.Response.values:
+            return Task.ContactResult.REACHED, self.value
+        return self.value, ""
+
+    @classmethod
+    def of(cls, contact_result: str, response: str) -> "Outcome | None":
+        """The outcome a task's stored pair stands for (None: nothing logged yet)."""
+        return next((outcome for outcome in cls if outcome.parts == (contact_result, response)), None)
+
+
 class TaskReassignment(models.Model):
     """A task moved from one account manager to another (kept for the task's history)."""
 
@@ -300,3 +329,13 @@ class CampaignMetrics(models.Model):
     class Meta:
         verbose_name = _("campaign metrics")
         verbose_name_plural = _("campaign metrics")
+
+
+def unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
+    """A campaign slug made from its name, numbered when taken (result tags are named after it)."""
+    base = slugify(name)[:70] or "campaign"
+    slug, number = base, 2
+    taken = Campaign.objects.exclude(pk=exclude_pk)
+    while taken.filter(slug=slug).exists():
+        slug, number = f"{base}-{number}", number + 1
+    return slug

@@ -4,9 +4,9 @@ it must be importable by name: no lambdas."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+
 
 def now_where_the_report_is_read() -> datetime:
     """The current time in WEEKLY_REPORT_TIME_ZONE (the weekly review's crontab runs on it)."""
-    from django.conf import settings
-
     return datetime.now(ZoneInfo(settings.WEEKLY_REPORT_TIME_ZONE))

@@ -8,7 +8,9 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import TokenView
 from accounts.views import home
-from campaigns.api import CampaignViewSet, ReportViewSet, TaskViewSet
+from campaigns.analytics.api import ReportViewSet
+from campaigns.lifecycle.api import CampaignViewSet
+from campaigns.workspace.api import TaskViewSet
 from core.api import JobViewSet
 from customers.api import CustomerViewSet, TagViewSet
 from segments.api import SegmentViewSet

@@ -22,6 +22,8 @@ class Job(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=40)
+    # The Celery task that runs it, by name: what `requeue_unsent_jobs` sends again.
+    task = models.CharField(_("task"), max_length=120, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State, default=State.PENDING)
     stage = models.CharField(_("stage"), max_length=80, blank=True)
     processed = models.PositiveBigIntegerField(_("processed"), default=0)

@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -12,26 +13,24 @@ from .models import Job
 
 logger = logging.getLogger(__name__)
 
-# Job kinds whose message can be sent again (their runs are idempotent): kind → Celery task name.
-REQUEUEABLE = {
-    "import_customers": "customers.jobs.import_customers",
-    "launch_campaign": "campaigns.jobs.launch_campaign",
-    "import_history": "campaigns.jobs.import_history",
-}
+def enqueue(task_name: str, *args, job_id=None, **options) -> bool:
+    """Send the Celery task of this name; if the broker is unreachable, say so on the job instead of failing.
 
-
-def enqueue(task, *args, job_id=None, **options) -> bool:
-    """Send a Celery task; if the broker is unreachable, say so on the job instead of failing.
+    By name, so that services never import the jobs that call them (import-linter checks it).
 
     The web request that created the work still succeeds (its data is committed); the job stays
     pending with a note, and `requeue_pending_jobs` sends it again once the broker is back.
     Background work that has no job row (metrics refresh, result tags) is redone by the nightly
     recompute or on demand.
     """
+    if task_name not in current_app.tasks:
+        # Web processes discover the apps' jobs.py lazily (a worker does at start-up).
+        current_app.loader.import_default_modules()
+    task = current_app.tasks[task_name]  # NotRegistered for a name no jobs.py defines: a bug, not an outage
     try:
         task.apply_async(args, **options)
     except Exception as error:  # kombu raises OperationalError, redis-py ConnectionError, OSError…
-        logger.warning("could not enqueue %s%s: %s", task.name, args, error)
+        logger.warning("could not enqueue %s%s: %s", task_name, args, error)
         job = Job.objects.filter(pk=job_id, state=Job.State.PENDING).first() if job_id else None
         if job is not None:
             job.params = {**job.params, "unsent": True}
@@ -48,20 +47,31 @@ def requeue_unsent_jobs() -> int:
 
     Only those: a pending job whose message is queued behind others must not be sent twice.
     """
-    from celery import current_app
-
     sent = 0
-    for job in Job.objects.filter(state=Job.State.PENDING, params__unsent=True, kind__in=list(REQUEUEABLE)):
-        if enqueue(current_app.tasks[REQUEUEABLE[job.kind]], str(job.pk), job_id=job.pk):
+    for job in Job.objects.filter(state=Job.State.PENDING, params__unsent=True).exclude(task=""):
+        if enqueue(job.task, str(job.pk), job_id=job.pk):
             job.params = {key: value for key, value in job.params.items() if key != "unsent"}
             job.save(update_fields=["params"])
             sent += 1
     return sent
 
 
-def create_job(*, kind: str, by=None, params: dict | None = None) -> Job:
-    """Record a job about to be enqueued; the caller enqueues it on commit."""
-    return Job.objects.create(kind=kind, created_by=by, params=params or {})
+def create_job(*, kind: str, task: str, by=None, params: dict | None = None) -> Job:
+    """Record a job about to be enqueued (see queue_job); its task is called with the job's id."""
+    return Job.objects.create(kind=kind, task=task, created_by=by, params=params or {})
+
+
+def queue_job(*, kind: str, task: str, by=None, params: dict | None = None, total: int = 0) -> Job:
+    """The one way work reaches a worker: a Job row now, its task enqueued once the caller commits.
+
+    Every upload, launch and import goes through here, so each is tracked by `/api/v1/jobs/{id}/`,
+    survives a broker outage (`requeue_unsent_jobs`) and runs only for committed data.
+    """
+    job = create_job(kind=kind, task=task, by=by, params=params)
+    if total:
+        report_progress(job_id=job.pk, processed=0, total=total)
+    transaction.on_commit(lambda: enqueue(task, str(job.pk), job_id=job.pk))
+    return job
 
 
 def start_job(*, job_id, stage: str = "", total: int = 0) -> Job:

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import Branch, User
+from accounts.permissions import IsManagerOrReadOnly
 from accounts.roles import is_manager
 from core.api import JobSerializer
 
@@ -20,13 +21,6 @@ from .import_jobs import queue_import
 from .importing import ImportFileError
 from .models import Channel, Customer, Tag
 from .selectors import customers_visible_to, tags_with_counts
-
-
-class IsManagerOrReadOnly(permissions.BasePermission):
-    """Writes to shared data (tags, new customers, imports) are for managers and admins."""
-
-    def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or is_manager(request.user)
 
 
 class CustomerSerializer(serializers.ModelSerializer):

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
+
+    def ready(self):
+        from accounts import navigation
+
+        navigation.register("customers:list", _("Customers"), roles=navigation.EVERYONE, order=10)
+        navigation.register("customers:tags", _("Tags"), roles=navigation.MANAGERS, order=20)
+        navigation.register("customers:import", _("Import"), roles=navigation.MANAGERS, order=30)

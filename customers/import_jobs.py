@@ -2,6 +2,7 @@
 
 import logging
 import shutil
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -10,12 +11,12 @@ from django.utils.translation import gettext as _
 
 from core import services as job_services
 from core.models import Job
-from core.services import enqueue
 
 from .importing import ImportFileError, import_customers
 
 logger = logging.getLogger(__name__)
 IMPORT_KIND = "import_customers"
+IMPORT_TASK = "customers.jobs.import_customers"
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 
@@ -27,35 +28,29 @@ def import_folder() -> Path:
 
 def queue_import(*, upload, by, mapping=None, delimiter: str | None = None) -> Job:
     """Store an uploaded file and enqueue its import once the job row is committed."""
-    from . import jobs
-
     suffix = Path(upload.name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise ImportFileError(_("Upload a CSV or XLSX file (got “%(suffix)s”).") % {"suffix": suffix or "?"})
     if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise ImportFileError(_("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20})
     with transaction.atomic():
-        job = job_services.create_job(kind=IMPORT_KIND, by=by, params={
+        job = job_services.queue_job(kind=IMPORT_KIND, task=IMPORT_TASK, by=by, params={
             "file_name": upload.name, "mapping": mapping, "delimiter": delimiter, "suffix": suffix,
         })
         with open(import_folder() / f"{job.pk}{suffix}", "wb") as target:
             for chunk in upload.chunks():
                 target.write(chunk)
-        transaction.on_commit(lambda: enqueue(jobs.import_customers, str(job.pk), job_id=job.pk))
     return job
 
 
 def queue_import_of_path(*, path: str | Path, by, mapping=None, delimiter: str | None = None) -> Job:
     """Same as queue_import for a file already on disk (management commands, seed)."""
-    from . import jobs
-
     path = Path(path)
     with transaction.atomic():
-        job = job_services.create_job(kind=IMPORT_KIND, by=by, params={
+        job = job_services.queue_job(kind=IMPORT_KIND, task=IMPORT_TASK, by=by, params={
             "file_name": path.name, "mapping": mapping, "delimiter": delimiter, "suffix": path.suffix.lower(),
         })
         shutil.copyfile(path, import_folder() / f"{job.pk}{path.suffix.lower()}")
-        transaction.on_commit(lambda: enqueue(jobs.import_customers, str(job.pk), job_id=job.pk))
     return job
 
 
@@ -91,8 +86,6 @@ def run_import(*, job_id: str) -> dict:
 
 def purge_stale_uploads(*, older_than_hours: int = 24) -> int:
     """Delete uploads left behind: files staged for mapping and never imported."""
-    import time
-
     cutoff = time.time() - older_than_hours * 3600
     removed = 0
     for path in (import_folder() / "staged").glob("*"):

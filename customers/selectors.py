@@ -1,7 +1,8 @@
 """Reads for customers and tags. Every customer read starts from customers_visible_to()."""
 
+from collections.abc import Callable
+
 from django.db.models import Count, QuerySet
-from django.utils.module_loading import import_string
 
 from accounts.roles import is_manager
 
@@ -29,8 +30,15 @@ def tag_links_for(customer: Customer) -> QuerySet[CustomerTag]:
 
 
 # Other apps add their events to the timeline (campaigns: tasks and outcomes) without this app
-# importing them: dotted paths of functions (customer, user, limit) -> [event dict].
-TIMELINE_SOURCES = ["campaigns.selectors.customer_timeline_events"]
+# importing them: each registers a function (customer, user, limit) -> [event dict] in its
+# AppConfig.ready().
+TIMELINE_SOURCES: list[Callable[..., list[dict]]] = []
+
+
+def register_timeline_source(source: Callable[..., list[dict]]) -> None:
+    """Add a function that contributes (customer, user, limit) -> [event dict] to the customer timeline."""
+    if source not in TIMELINE_SOURCES:
+        TIMELINE_SOURCES.append(source)
 
 
 def customer_timeline(customer: Customer, user=None, limit: int = 100) -> list[dict]:
@@ -43,5 +51,5 @@ def customer_timeline(customer: Customer, user=None, limit: int = 100) -> list[d
     ]
     if user is not None:
         for source in TIMELINE_SOURCES:
-            events += import_string(source)(customer, user, limit)
+            events += source(customer, user, limit)
     return sorted(events, key=lambda event: event["at"], reverse=True)[:limit]

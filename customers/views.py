@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from accounts.permissions import manager_required
 from accounts.roles import is_manager
 from core.exports import csv_response, xlsx_response
 from core.models import Job
@@ -30,18 +31,6 @@ from .tables import CustomerTable, TagTable
 EXPORT_COLUMNS = ["external_id", "name", "phone", "email", "gender", "birth_date", "branch__code",
                   "owner__username", "assets", "risk_level", "lifecycle_stage"]
 XLSX_MAX_ROWS = 1_000_000
-
-
-def manager_required(view):
-    """Pages for marketing managers and admins only."""
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not is_manager(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 @login_required

@@ -6,20 +6,13 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.roles import is_manager
+from accounts.permissions import IsManager
 from customers.api import CustomerSerializer
 
 from . import services
 from .expression import ExpressionError
 from .models import Segment
 from .selectors import audience_profile, members_page, segments_list
-
-
-class IsManager(permissions.BasePermission):
-    message = _("Segments are for marketing managers and admins.")
-
-    def has_permission(self, request, view):
-        return is_manager(request.user)
 
 
 def expression_error(error: ExpressionError) -> Response:
@@ -106,6 +99,9 @@ class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def perform_update(self, serializer):
         serializer.instance = serializer.save_segment(serializer.instance)
+
+    def perform_destroy(self, instance):
+        services.delete_segment(segment=instance)
 
     def handle_exception(self, exc):
         if isinstance(exc, ExpressionError):

@@ -2,7 +2,9 @@
 
 from itertools import product
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pyroaring import BitMap
@@ -107,3 +109,15 @@ def overlap(*, crowds: list[dict]) -> dict:
         cells.append({"in": list(pattern), "count": len(members), "expression": tree, "text": to_text(tree)})
     return {"crowds": [{"text": to_text(tree), "count": len(bitmap)} for tree, bitmap in zip(trees, bitmaps, strict=True)],
             "total": len(universe), "cells": cells}
+
+
+@transaction.atomic
+def delete_segment(*, segment: Segment) -> None:
+    """Delete a saved segment; refused, naming them, while campaigns use it as their audience."""
+    try:
+        segment.delete()
+    except ProtectedError as error:
+        users = sorted({str(obj) for obj in error.protected_objects})
+        raise ValidationError({"detail": [
+            _("This segment is the audience of %(count)d campaign(s): %(names)s. Change their audience first.")
+            % {"count": len(users), "names": ", ".join(users[:10]) + ("…" if len(users) > 10 else "")}]}) from error

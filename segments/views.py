@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import manager_required
 from core.exports import csv_response
 from customers.models import Tag
-from customers.views import manager_required
 
 from . import services
 from .editing import edit, parse_path
@@ -132,7 +132,11 @@ def segment_refresh(request, pk):
 def segment_delete(request, pk):
     segment = get_object_or_404(Segment, pk=pk)
     if request.method == "POST":
-        segment.delete()
+        try:
+            services.delete_segment(segment=segment)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("segments:detail", pk=segment.pk)
         messages.success(request, _("Segment %(name)s deleted.") % {"name": segment.name})
         return redirect("segments:list")
     return render(request, "segments/delete.html", {"segment": segment})

@@ -31,7 +31,7 @@ def prepare(tokens_path: Path) -> dict:
     from rest_framework.authtoken.models import Token
 
     from accounts.services import create_or_update_user
-    from campaigns import services
+    from campaigns.lifecycle import services
     from campaigns.models import Campaign
     from customers.importing import import_customers
     from customers.models import Customer

@@ -104,7 +104,7 @@ def seed_with_a_holdout(owner) -> int:
     """A seed whose 20 % draw keeps some (not all) of these few customers out: a visible holdout."""
     import numpy as np
 
-    from campaigns.launch import is_control
+    from campaigns.lifecycle.launch import is_control
 
     ids = np.array(sorted(owner.customers.filter(tags__slug="wechat", opted_out_channels=[]).values_list("pk", flat=True)))
     return next(seed for seed in range(1, 1000) if 1 <= is_control(ids, seed=seed, holdout_pct=20).sum() <= 4)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from campaigns import history, results
+from campaigns.analytics import history, result_tags
 from campaigns.models import Campaign, Task
 from customers.importing import ImportFileError, import_customers
 from customers.models import CustomerTag
@@ -68,10 +68,10 @@ def test_result_tags_close_the_loop_and_correct_themselves(tmp_path, admin_user)
                            "C3,Spring funds,phone,2026-03-02,wrong_number,\n")
     history.import_history(path)
     campaign = Campaign.objects.get(name="Spring funds")
-    assert results.tag_results(campaign=campaign) == {"spring-funds-converted": 1, "spring-funds-interested": 0,
+    assert result_tags.tag_results(campaign=campaign) == {"spring-funds-converted": 1, "spring-funds-interested": 0,
                                                       "spring-funds-declined": 1, "spring-funds-unreachable": 1}
     Task.objects.filter(campaign=campaign, customer__external_id="C2").update(response="converted")
-    results.tag_results(campaign=campaign)
+    result_tags.tag_results(campaign=campaign)
     holders = dict(CustomerTag.objects.filter(tag__slug__startswith="spring-funds").values_list(
         "customer__external_id", "tag__slug").order_by("customer__external_id"))
     assert holders == {"C1": "spring-funds-converted", "C2": "spring-funds-converted", "C3": "spring-funds-unreachable"}

@@ -8,9 +8,10 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns import services
-from campaigns.launch import is_control
+from campaigns.lifecycle import services
+from campaigns.lifecycle.launch import is_control
 from campaigns.models import Campaign, Task
+from campaigns.workspace.services import reassign_tasks
 from core.models import Job
 from customers.models import Customer
 from tests.factories import CampaignFactory, TaskFactory, UserFactory
@@ -274,7 +275,7 @@ def test_reassignment_moves_open_tasks_and_keeps_history(make_vips, mia, alice, 
     launch(campaign, mia, django_capture_on_commit_callbacks)
     done = campaign.tasks.order_by("pk").first()
     Task.objects.filter(pk=done.pk).update(status="done")
-    moved = services.reassign_tasks(tasks=campaign.tasks.all(), to_user=bob, by=mia)
+    moved = reassign_tasks(tasks=campaign.tasks.all(), to_user=bob, by=mia)
     assert moved == 5
     assert Counter(campaign.tasks.values_list("assignee__username", flat=True)) == {"bob": 5, "alice": 1}
     task = campaign.tasks.filter(assignee=bob).first()
@@ -282,7 +283,7 @@ def test_reassignment_moves_open_tasks_and_keeps_history(make_vips, mia, alice, 
     assert list(task.reassignments.values_list("from_user__username", "to_user__username", "by__username")) == [
         ("alice", "bob", "mia")]
     with pytest.raises(services.CampaignError):
-        services.reassign_tasks(tasks=campaign.tasks.all(), to_user=mia, by=mia)
+        reassign_tasks(tasks=campaign.tasks.all(), to_user=mia, by=mia)
 
 
 def test_campaign_launch_counts_a_manager_created_here(make_vips, mia, django_capture_on_commit_callbacks):

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from django.utils import timezone
 
-from campaigns import results
-from campaigns.metrics import campaign_metrics, uplift
+from campaigns.analytics import stored
+from campaigns.analytics.metrics import campaign_metrics, uplift
 from campaigns.models import CampaignMetrics, Task
 from tests.factories import BranchFactory, CampaignFactory, CustomerFactory, TaskFactory, UserFactory
 
@@ -149,23 +149,23 @@ def test_empty_and_zero_cost_campaigns_raise_no_division_error(db):
 
 
 def test_an_outcome_refreshes_the_stored_metrics_once_per_burst(alice, django_capture_on_commit_callbacks):
-    from campaigns.outcomes import log_outcome
+    from campaigns.workspace.services import log_outcome
 
     campaign = CampaignFactory(status="running")
     first, second = TaskFactory(campaign=campaign, assignee=alice), TaskFactory(campaign=campaign, assignee=alice)
     with django_capture_on_commit_callbacks(execute=True):
         log_outcome(task=first, by=alice, version=1, contact_result="reached", response="converted", amount=10)
-    stored = CampaignMetrics.objects.get(campaign=campaign)
-    assert stored.data["converted"] == 1 and stored.data["revenue"] == "10.00"
-    assert results.refresh_metrics(campaign_id=campaign.pk) is False  # nothing new since: skipped
+    row = CampaignMetrics.objects.get(campaign=campaign)
+    assert row.data["converted"] == 1 and row.data["revenue"] == "10.00"
+    assert stored.refresh_metrics(campaign_id=campaign.pk) is False  # nothing new since: skipped
     with django_capture_on_commit_callbacks(execute=True):
         log_outcome(task=second, by=alice, version=1, contact_result="unreachable")
-    stored.refresh_from_db()
-    assert stored.data["contacted"] == 2
+    row.refresh_from_db()
+    assert row.data["contacted"] == 2
 
 
 def test_nightly_recompute_stores_every_campaign(generated):
-    assert results.recompute_all_metrics() == len(generated)
-    stored = {row.campaign_id: row.data for row in CampaignMetrics.objects.all()}
+    assert stored.recompute_all_metrics() == len(generated)
+    kept = {row.campaign_id: row.data for row in CampaignMetrics.objects.all()}
     live = campaign_metrics(None)
-    assert {pk: data["converted"] for pk, data in stored.items()} == {pk: data["converted"] for pk, data in live.items()}
+    assert {pk: data["converted"] for pk, data in kept.items()} == {pk: data["converted"] for pk, data in live.items()}

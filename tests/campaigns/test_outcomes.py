@@ -8,8 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from campaigns.models import OutcomeChange, Task
-from campaigns.outcomes import StaleEdit, clean_outcome, log_outcome
-from campaigns.services import reassign_tasks
+from campaigns.workspace.services import StaleEdit, clean_outcome, log_outcome, reassign_tasks
 from tests.factories import CampaignFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +33,9 @@ def task(alice):
     {"contact_result": "refused"},
 ])
 def test_valid_outcomes(values):
-    clean_outcome(values)
+    cleaned = clean_outcome(values)
+    assert (cleaned["contact_result"], cleaned["response"]) == (values["contact_result"], values.get("response", ""))
+    assert cleaned["failure_reason"] == values.get("failure_reason", "")
 
 
 @pytest.mark.parametrize("values, field", [

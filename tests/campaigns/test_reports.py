@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from campaigns import reports, results
+from campaigns.analytics import reports, weekly
 from tests.factories import CampaignFactory, TaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_reports_are_for_managers_only(api_as, web_as, alice):
 def test_weekly_email_goes_to_marketing_managers_with_the_workbook(week_of_work):
     UserFactory(username="mm1", role="marketing_manager", email="mm1@bank.example")
     UserFactory(username="am9", role="account_manager", email="am9@bank.example")
-    sent = results.send_weekly_report(week=this_week())
+    sent = weekly.send_weekly_report(week=this_week())
     assert sent["sent_to"] == ["mm1@bank.example"]
     message = mail.outbox[0]
     assert this_week() in message.subject and "Funds" in message.body

@@ -113,3 +113,14 @@ def test_tag_results_on_demand_from_the_detail_page(web_as, mia, alice, make_vip
     assert CustomerTag.objects.filter(tag__slug="recall-converted").count() == 1
     body = web_as(mia).get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "Uplift vs holdout" in body and "no outcomes of holdout customers" in body
+
+
+def test_the_form_refuses_an_end_date_before_the_start_like_the_api(web_as, api_as, mia, vip):
+    dates = {"start_at": "2031-05-10T09:00", "end_date": "2031-05-01"}
+    response = web_as(mia).post("/campaigns/new/", form_data(**dates))
+    assert response.status_code == 200 and "The end date is before the start." in response.content.decode()
+    api = api_as(mia).post("/api/v1/campaigns/", {"name": "Recall", "channel": "phone", "text": "vip",
+                                                   "start_at": "2031-05-10T09:00:00+08:00", "end_date": "2031-05-01"},
+                           format="json")
+    assert api.status_code == 400 and api.json()["end_date"] == ["The end date is before the start."]
+    assert not Campaign.objects.exists()

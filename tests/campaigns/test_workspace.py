@@ -188,7 +188,7 @@ def test_patch_with_an_invalid_outcome_is_400_with_field_errors(api_as, alice, r
 
 
 def test_customer_timeline_shows_own_tasks_and_outcomes_only(web_as, alice, bob, running):
-    from campaigns.outcomes import log_outcome
+    from campaigns.workspace.services import log_outcome
 
     task, = make_tasks(running, alice, 1)
     log_outcome(task=task, by=alice, version=1, contact_result="reached", response="converted", amount=700)

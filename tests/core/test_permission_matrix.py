@@ -109,11 +109,18 @@ def test_pages_by_role(name, objects, client, mia, alice, admin_user):
     for user in (mia, admin_user):
         client.force_login(user)
         allowed = (404,) if name in PERSONAL else (200, 302, 405, 422)  # 422: the empty form was refused
-        assert request(path).status_code in allowed, (user, path)
+        assert signed_in_answer(request(path)) in allowed, (user, path)
     client.force_login(alice)
-    status = request(path).status_code
+    status = signed_in_answer(request(path))
     expected = {ALL: (200, 302, 405), MANAGERS: (403,), OWN: (404,)}[rule]
     assert status in expected, (name, path, status)
+
+
+def signed_in_answer(response) -> int:
+    """The status a signed-in user got; being sent to the login page is a failure, never an answer."""
+    if response.status_code == 302:
+        assert not response["Location"].startswith(reverse("login")), f"signed-in user sent to {response['Location']}"
+    return response.status_code
 
 
 @pytest.mark.parametrize("method, template, rule", API)

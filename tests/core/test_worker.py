@@ -41,7 +41,7 @@ def wait_for(predicate, timeout=20.0):
 
 @pytest.mark.worker
 def test_a_job_sent_to_the_broker_is_run_by_a_worker(real_worker):
-    job = create_job(kind="ping")
+    job = create_job(kind="ping", task="core.jobs.ping")
     jobs.ping.delay(str(job.pk))
     assert wait_for(lambda: Job.objects.get(pk=job.pk).state == Job.State.SUCCEEDED)
     job.refresh_from_db()

@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from campaigns import services as campaign_services
+from campaigns.lifecycle import services as campaign_services
 from campaigns.models import Campaign, Task
 from config.celery import app
 from core.models import Job

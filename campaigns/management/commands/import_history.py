@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from campaigns import history, results
+from campaigns.models import Campaign
 from customers.importing import ImportFileError
 
 
@@ -27,7 +28,6 @@ class Command(BaseCommand):
         for campaign_id in report.campaign_ids:
             results.refresh_metrics(campaign_id=campaign_id, force=True)
             if not no_tags:
-                from campaigns.models import Campaign
 
                 results.tag_results(campaign=Campaign.objects.get(pk=campaign_id))
         self.stdout.write(_("rows %(rows)d: tasks created %(created)d, already there %(unchanged)d, rejected "

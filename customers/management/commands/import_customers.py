@@ -1,5 +1,6 @@
 """manage.py import_customers PATH [--mapping FILE.json|PRESET] [--delimiter ;]"""
 
+import csv
 import json
 from pathlib import Path
 
@@ -47,7 +48,6 @@ class Command(BaseCommand):
         if report.error_count > 20:
             self.stderr.write(_("… and %(n)d more errors.") % {"n": report.error_count - 20})
         if errors and report.errors:
-            import csv
 
             with open(errors, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.DictWriter(handle, fieldnames=["row", "column", "value", "message"])

@@ -15,6 +15,7 @@ transaction, and importing the same file again adds nothing (one task per campai
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,23 +25,18 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+from campaigns.analytics.result_tags import tag_results
+from campaigns.analytics.stored import refresh_metrics
+from campaigns.models import Campaign, CampaignTransition, Outcome, Task, unique_slug
+from core import services as job_services
 from core.bulk import copy_rows, create_temp_table, drop_temp_tables
+from core.models import Job
 from customers.importing import ImportFileError, read_table
 from customers.models import Customer
 
-from .models import Campaign, CampaignTransition, Task
-
 COLUMNS = ["customer_external_id", "campaign", "channel", "contacted_at", "result", "amount"]
-RESULTS = {
-    "converted": (Task.ContactResult.REACHED, Task.Response.CONVERTED),
-    "interested": (Task.ContactResult.REACHED, Task.Response.INTERESTED),
-    "call_back": (Task.ContactResult.REACHED, Task.Response.CALL_BACK),
-    "not_interested": (Task.ContactResult.REACHED, Task.Response.NOT_INTERESTED),
-    "declined": (Task.ContactResult.REACHED, Task.Response.DECLINED),
-    "unreachable": (Task.ContactResult.UNREACHABLE, ""),
-    "wrong_number": (Task.ContactResult.WRONG_NUMBER, ""),
-    "refused": (Task.ContactResult.REFUSED, ""),
-}
+RESULTS = {outcome.value: outcome.parts for outcome in Outcome}
 BANK_COLUMNS = {"contact", "day", "month", "pdays", "poutcome", "y"}
 MONTHS = {name: number for number, name in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
@@ -177,7 +173,6 @@ def import_history(path, *, by=None) -> HistoryReport:
 
 
 def _history_campaign(name: str, rows: pd.DataFrame, by) -> tuple[Campaign, bool]:
-    from .services import unique_slug
 
     existing = Campaign.objects.filter(name=name).first()
     if existing:
@@ -194,7 +189,6 @@ def _history_campaign(name: str, rows: pd.DataFrame, by) -> tuple[Campaign, bool
 
 
 def _fallback_owner():
-    from accounts.models import User
 
     owner = User.objects.filter(is_superuser=True).order_by("pk").first() or User.objects.order_by("pk").first()
     if owner is None:
@@ -242,9 +236,7 @@ def _refresh_counts(campaign: Campaign) -> None:
 HISTORY_KIND = "import_history"
 
 
-def history_folder():
-    from pathlib import Path
-
+def history_folder() -> Path:
     folder = Path(settings.MEDIA_ROOT) / "history"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -252,33 +244,22 @@ def history_folder():
 
 def queue_history_import(*, upload, by):
     """Store the uploaded file and enqueue its import once the job row is committed."""
-    from pathlib import Path
-
-    from core import services as job_services
-
-    from . import jobs
-
     suffix = Path(upload.name).suffix.lower()
     if suffix not in (".csv", ".txt", ".xlsx"):
         raise ImportFileError(_("Upload a CSV or XLSX file (got “%(suffix)s”).") % {"suffix": suffix or "?"})
     if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise ImportFileError(_("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20})
     with transaction.atomic():
-        job = job_services.create_job(kind=HISTORY_KIND, by=by, params={"file_name": upload.name, "suffix": suffix})
+        job = job_services.queue_job(kind=HISTORY_KIND, task="campaigns.jobs.import_history", by=by,
+                                     params={"file_name": upload.name, "suffix": suffix})
         with open(history_folder() / f"{job.pk}{suffix}", "wb") as target:
             for chunk in upload.chunks():
                 target.write(chunk)
-        transaction.on_commit(lambda: job_services.enqueue(jobs.import_history, str(job.pk), job_id=job.pk))
     return job
 
 
 def run_history_import(*, job_id: str) -> dict:
     """The job: import, then refresh the metrics and result tags of the campaigns it touched."""
-    from core import services as job_services
-    from core.models import Job
-
-    from . import results
-
     job = Job.objects.get(pk=job_id)
     if job.is_finished:
         return job.result
@@ -291,8 +272,8 @@ def run_history_import(*, job_id: str) -> dict:
         path.unlink(missing_ok=True)
         return {}
     for campaign_id in report.campaign_ids:
-        results.refresh_metrics(campaign_id=campaign_id, force=True)
-        results.tag_results(campaign=Campaign.objects.get(pk=campaign_id))
+        refresh_metrics(campaign_id=campaign_id, force=True)
+        tag_results(campaign=Campaign.objects.get(pk=campaign_id))
     job_services.finish_job(job_id=job_id, result=report.as_result(), errors=report.errors[:1000])
     path.unlink(missing_ok=True)
     return report.as_result()

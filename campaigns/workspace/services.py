@@ -8,12 +8,16 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import DateTimeField, F, IntegerField, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from .models import FailureReason, OutcomeChange, Task
-from .results import request_refresh
+from accounts.selectors import account_managers
+from campaigns.analytics.stored import request_refresh
+from campaigns.errors import CampaignError
+from campaigns.models import FailureReason, OutcomeChange, Task, TaskReassignment
+from core.bulk import insert_from_select
 
 OUTCOME_FIELDS = ["contact_result", "response", "failure_reason", "failure_note", "amount", "product", "note",
                   "next_follow_up"]
@@ -181,3 +185,23 @@ def _follow_up(task: Task, now) -> None:
 def start_task(*, task: Task) -> None:
     """Opening a task in the work view marks it in progress (no version bump: not an edit)."""
     Task.objects.filter(pk=task.pk, status=Task.Status.OPEN).update(status=Task.Status.IN_PROGRESS)
+
+
+@transaction.atomic
+def reassign_tasks(*, tasks, to_user, by) -> int:
+    """Move open contact tasks to another account manager, keeping who had them before.
+
+    `tasks` is a queryset (one task or every task matching a filter); done, cancelled and
+    control-group tasks stay where they are.
+    """
+    if not account_managers().filter(pk=to_user.pk).exists():
+        raise CampaignError(_("Tasks can only go to an active account manager."))
+    movable = (tasks.filter(group=Task.Group.TREATMENT, status__in=Task.OPEN_STATUSES)
+               .exclude(assignee=to_user).order_by())
+    now = timezone.now()
+    history = movable.values_list(
+        "pk", "assignee_id", Value(to_user.pk, output_field=IntegerField()),
+        Value(by.pk if by else None, output_field=IntegerField()), Value(now, output_field=DateTimeField()))
+    insert_from_select(TaskReassignment, ["task_id", "from_user_id", "to_user_id", "by_id", "at"], history)
+    return Task.objects.filter(pk__in=movable.values("pk")).update(
+        assignee=to_user, version=F("version") + 1, updated_at=now)

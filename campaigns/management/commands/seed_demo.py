@@ -3,19 +3,26 @@ bank-marketing customers with their tags spread across account managers, a saved
 a launched campaign whose tasks wait in the account managers' queues, and the file's outcomes
 replayed as past campaigns (so the reports start with 45,211 contacts)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import create_or_update_user, ensure_branch
+from campaigns.analytics import history, result_tags, stored
+from campaigns.lifecycle import services as campaign_services
+from campaigns.models import Campaign
 from customers.importing import import_customers
 from customers.models import Customer
+from segments.models import Segment
+from segments.services import save_segment
 
 BANK_FILE = Path(settings.BASE_DIR) / "data" / "bank-marketing" / "bank-full.csv"
 DEMO_PASSWORD = "loopcrm-demo"  # noqa: S105 - printed by `make run`, demo data only
@@ -57,28 +64,16 @@ class Command(BaseCommand):
 
     def replay_history(self) -> None:
         """The bank-marketing outcomes as past campaigns (bank-term-deposit and its predecessor)."""
-        from campaigns import history, results
-        from campaigns.models import Campaign
-
         report = history.import_history(BANK_FILE)
         for campaign_id in report.campaign_ids:
-            results.refresh_metrics(campaign_id=campaign_id, force=True)
+            stored.refresh_metrics(campaign_id=campaign_id, force=True)
             if report.tasks_created:
-                results.tag_results(campaign=Campaign.objects.get(pk=campaign_id))
+                result_tags.tag_results(campaign=Campaign.objects.get(pk=campaign_id))
         self.stdout.write(_("History: %(created)d past contacts added (%(unchanged)d already there).") % {
             "created": report.tasks_created, "unchanged": report.unchanged})
 
     def seed_campaign(self) -> None:
         """A segment and a running campaign (launched once; a second run leaves them as they are)."""
-        from datetime import timedelta
-
-        from django.utils import timezone
-
-        from campaigns import services as campaign_services
-        from campaigns.models import Campaign
-        from segments.models import Segment
-        from segments.services import save_segment
-
         mia = User.objects.get(username="mia")
         if not Segment.objects.filter(name="Past deposit buyers").exists():
             save_segment(name="Past deposit buyers", text="poutcome-success AND NOT loan-yes", by=mia,

@@ -1,8 +1,4 @@
-"""The account manager's workspace: the task queue and the keyboard-driven work view.
-
-Every read starts from tasks_visible_to(user): another account manager's task is a 404 here,
-in fragments as in pages. Managers see every task (and can work any of them).
-"""
+"""The account manager's workspace (queue, work view, outcomes) and a campaign's task list with reassignment for managers."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,18 +7,21 @@ from django.db import IntegrityError
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from accounts.permissions import manager_required
+from campaigns.errors import CampaignError
+from campaigns.models import Campaign, SavedTaskView
+from campaigns.workspace import services as outcomes
+from campaigns.workspace.filters import TaskFilter, TaskQueueFilter
+from campaigns.workspace.forms import RESULT_PARTS, OutcomeForm, ReassignForm, SavedViewForm
+from campaigns.workspace.selectors import customer_tasks, queue_counts, tasks_visible_to
+from campaigns.workspace.tables import QueueTable, TaskTable
+from core.exports import csv_response
 from customers.models import CustomerTag
-
-from . import outcomes
-from .filters import TaskQueueFilter
-from .forms import RESULT_PARTS, OutcomeForm, SavedViewForm
-from .models import SavedTaskView
-from .selectors import customer_tasks, queue_counts, tasks_visible_to
-from .tables import QueueTable
 
 WORK_LIST_SIZE = 50
 
@@ -165,3 +164,41 @@ def _next_open(request, query: str, *, after):
             return task
     return None
 
+
+def _campaign_tasks(request, campaign):
+    return TaskFilter(request.GET, queryset=campaign.tasks.select_related("customer", "assignee"))
+
+
+@manager_required
+def campaign_tasks(request, pk):
+    """Every task of a campaign, filterable, with reassignment of one, several or all matching."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    task_filter = _campaign_tasks(request, campaign)
+    form = ReassignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tasks = task_filter.qs if form.cleaned_data["all_matching"] else campaign.tasks.filter(
+            pk__in=form.cleaned_data["selected"])
+        try:
+            moved = outcomes.reassign_tasks(tasks=tasks, to_user=form.cleaned_data["to"], by=request.user)
+        except CampaignError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("%(count)d tasks given to %(user)s.") % {
+                "count": moved, "user": form.cleaned_data["to"].username})
+        return redirect(reverse("campaigns:tasks", args=[pk]) + "?" + request.GET.urlencode())
+    table = TaskTable(task_filter.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    return render(request, "campaigns/tasks.html", {
+        "campaign": campaign, "filter": task_filter, "table": table, "form": form, "query": request.GET.urlencode()})
+
+
+@manager_required
+def campaign_tasks_export(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    rows = _campaign_tasks(request, campaign).qs.order_by("id").values_list(
+        "id", "customer__external_id", "customer__name", "assignee__username", "group", "channel", "status",
+        "due_date", "contact_result", "response", "failure_reason", "amount", "completed_at")
+    header = [_("Task"), _("External id"), _("Customer"), _("Account manager"), _("Group"), _("Channel"), _("Status"),
+              _("Due"), _("Contact result"), _("Response"), _("Failure reason"), _("Amount"), _("Completed")]
+    stamp = timezone.localdate().isoformat()
+    return csv_response(f"{campaign.slug}-tasks-{stamp}.csv", header, rows.iterator(chunk_size=5000))

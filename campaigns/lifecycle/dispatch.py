@@ -13,8 +13,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from accounts.selectors import account_managers
-
-from .models import Campaign, Strategy, Task
+from campaigns.models import Campaign, Strategy, Task
 
 
 class DispatchError(ValueError):

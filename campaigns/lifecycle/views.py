@@ -1,24 +1,21 @@
-"""Campaign pages for marketing managers: list, form with live audience, detail, launch, tasks."""
+"""Campaign pages for managers: list, form with live audience, detail, launch, lifecycle actions."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from core.exports import csv_response
-from customers.views import manager_required
+from accounts.permissions import manager_required
+from campaigns.analytics.selectors import campaign_stats, progress_by_campaign
+from campaigns.lifecycle import launch, services
+from campaigns.lifecycle.filters import CampaignFilter
+from campaigns.lifecycle.forms import CampaignForm
+from campaigns.lifecycle.selectors import campaigns_list
+from campaigns.lifecycle.tables import CampaignTable
+from campaigns.models import Campaign
 from segments.expression import ExpressionError
-
-from . import launch, services
-from .filters import CampaignFilter, TaskFilter
-from .forms import CampaignForm, ReassignForm
-from .models import Campaign
-from .selectors import campaign_stats, campaigns_list, progress_by_campaign
-from .tables import CampaignTable, TaskTable
 
 
 @manager_required
@@ -131,18 +128,6 @@ ACTIONS = {
 
 @manager_required
 @require_POST
-def campaign_tag_results(request, pk):
-    """On demand: write the result tags (<slug>-converted, …) from the outcomes so far."""
-    from .results import tag_results
-
-    counts = tag_results(campaign=get_object_or_404(Campaign, pk=pk))
-    messages.success(request, _("Result tags written: %(tags)s.") % {
-        "tags": ", ".join(f"{slug} ({count})" for slug, count in counts.items())})
-    return redirect("campaigns:detail", pk=pk)
-
-
-@manager_required
-@require_POST
 def campaign_action(request, pk, action):
     campaign = get_object_or_404(Campaign, pk=pk)
     if action not in ACTIONS:
@@ -155,43 +140,3 @@ def campaign_action(request, pk, action):
     else:
         messages.success(request, done)
     return redirect("campaigns:detail", pk=pk)
-
-
-def _campaign_tasks(request, campaign):
-    return TaskFilter(request.GET, queryset=campaign.tasks.select_related("customer", "assignee"))
-
-
-@manager_required
-def campaign_tasks(request, pk):
-    """Every task of a campaign, filterable, with reassignment of one, several or all matching."""
-    campaign = get_object_or_404(Campaign, pk=pk)
-    task_filter = _campaign_tasks(request, campaign)
-    form = ReassignForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        tasks = task_filter.qs if form.cleaned_data["all_matching"] else campaign.tasks.filter(
-            pk__in=form.cleaned_data["selected"])
-        try:
-            moved = services.reassign_tasks(tasks=tasks, to_user=form.cleaned_data["to"], by=request.user)
-        except services.CampaignError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, _("%(count)d tasks given to %(user)s.") % {
-                "count": moved, "user": form.cleaned_data["to"].username})
-        return redirect(reverse("campaigns:tasks", args=[pk]) + "?" + request.GET.urlencode())
-    table = TaskTable(task_filter.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(request, "campaigns/tasks.html", {
-        "campaign": campaign, "filter": task_filter, "table": table, "form": form, "query": request.GET.urlencode()})
-
-
-@manager_required
-def campaign_tasks_export(request, pk):
-    campaign = get_object_or_404(Campaign, pk=pk)
-    rows = _campaign_tasks(request, campaign).qs.order_by("id").values_list(
-        "id", "customer__external_id", "customer__name", "assignee__username", "group", "channel", "status",
-        "due_date", "contact_result", "response", "failure_reason", "amount", "completed_at")
-    header = [_("Task"), _("External id"), _("Customer"), _("Account manager"), _("Group"), _("Channel"), _("Status"),
-              _("Due"), _("Contact result"), _("Response"), _("Failure reason"), _("Amount"), _("Completed")]
-    stamp = timezone.localdate().isoformat()
-    return csv_response(f"{campaign.slug}-tasks-{stamp}.csv", header, rows.iterator(chunk_size=5000))
-

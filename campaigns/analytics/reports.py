@@ -14,9 +14,9 @@ from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .metrics import TREATMENT, ZERO, counts, jsonable, rates
-from .models import Campaign, Task
-from .results import stored_metrics
+from campaigns.analytics.metrics import TREATMENT, ZERO, counts, jsonable, rates, roi, success_rate
+from campaigns.analytics.stored import stored_metrics
+from campaigns.models import Campaign, Task
 
 MIN_CONTACTS_TO_JUDGE = 100
 GROW_ROI, GROW_RATE_FACTOR, STOP_RATE_FACTOR = 0.5, 1.5, 0.5
@@ -83,7 +83,7 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None) -> di
     summary = rates({key: totals[key] for key in ("tasks", "done", "contacted", "reached", "interested", "converted",
                                                   "revenue")})
     cost = fixed + totals["contact_cost"]
-    summary.update(cost=cost, fixed_cost=fixed, roi=round(float((summary["revenue"] - cost) / cost), 4) if cost else None)
+    summary.update(cost=cost, fixed_cost=fixed, roi=roi(summary["revenue"], cost))
     active = list(tasks.values_list("campaign_id", flat=True).distinct().order_by())
     summary["audience"] = Campaign.objects.filter(pk__in=active).aggregate(
         audience=Coalesce(Sum("audience_size"), 0))["audience"]
@@ -159,8 +159,8 @@ def _trend(tasks, period: Period | None, campaign_ids: list[int] | None = None) 
         bucket = buckets.setdefault(key(row["day"]), {"period": key(row["day"]), **empty})
         bucket["cost"] += row["cost"] or 0
     for bucket in buckets.values():
-        bucket["success_rate"] = round(bucket["converted"] / bucket["contacted"], 4) if bucket["contacted"] else None
-        bucket["roi"] = round(float((bucket["revenue"] - bucket["cost"]) / bucket["cost"]), 4) if bucket["cost"] else None
+        bucket["success_rate"] = success_rate(bucket["converted"], bucket["contacted"])
+        bucket["roi"] = roi(bucket["revenue"], bucket["cost"])
     return [buckets[name] for name in sorted(buckets)]
 
 

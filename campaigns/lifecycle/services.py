@@ -2,26 +2,29 @@
 
 import logging
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import DateTimeField, F, IntegerField, Value
+from django.db.models import F
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from accounts.selectors import account_managers
+from campaigns.errors import CampaignError
+from campaigns.lifecycle import launch
+from campaigns.lifecycle.dispatch import DispatchError
+from campaigns.models import Campaign, CampaignTransition, Strategy, Task, unique_slug
 from core import services as job_services
-from core.bulk import insert_from_select
 from core.models import Job
 from segments.compiler import checked_expression
 from segments.expression import ExpressionError, to_text
 
-from . import launch
-from .dispatch import DispatchError
-from .models import Campaign, CampaignTransition, Task, TaskReassignment
-
 logger = logging.getLogger(__name__)
+
+
 LAUNCH_KIND = "launch_campaign"
+
+
 Status = Campaign.Status
+
 
 # Which status may follow which (the launch job is the only way into RUNNING).
 TRANSITIONS = {
@@ -33,32 +36,19 @@ TRANSITIONS = {
 }
 
 
-class CampaignError(Exception):
-    """A request the campaign's state refuses; `conflict` means it clashes with what happened."""
-
-    def __init__(self, message: str, *, conflict: bool = False):
-        super().__init__(message)
-        self.conflict = conflict
-
-
-# --- saving --------------------------------------------------------------------------------------
-
-def unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
-    base = slugify(name)[:70] or "campaign"
-    slug, number = base, 2
-    taken = Campaign.objects.exclude(pk=exclude_pk)
-    while taken.filter(slug=slug).exists():
-        slug, number = f"{base}-{number}", number + 1
-    return slug
-
-
 @transaction.atomic
 def save_campaign(*, campaign: Campaign, by, managers=None) -> Campaign:
-    """Create or update a campaign from a validated instance (form or serializer built it).
+    """Create or update a campaign; every rule of a campaign's settings is checked here, once.
 
-    The audience must resolve now (a clear error otherwise). After launch only the
-    descriptive and cost fields may change; the caller's form enforces which.
+    The form, the API, commands and the admin all call this, so each gets the same field errors
+    (ValidationError {field: [message]}; ExpressionError with a position for the audience):
+    - after launch the launch settings (Campaign.LAUNCH_FIELDS) cannot change;
+    - the audience is a saved segment or an expression, never both, and must resolve now;
+    - round robin and fewest open tasks need account managers;
+    - a due date cannot be in the past (unless it is the one already stored);
+    - the end date is not before the start.
     """
+    check_settings(campaign, managers=managers)
     if campaign.pk is None:
         campaign.owner = campaign.owner if campaign.owner_id else by
         if not campaign.slug:
@@ -73,6 +63,40 @@ def save_campaign(*, campaign: Campaign, by, managers=None) -> Campaign:
     if created:
         _record(campaign, "", campaign.status, by)
     return campaign
+
+
+def check_settings(campaign: Campaign, *, managers=None) -> None:
+    """Raise ValidationError {field: [message]} for every broken settings rule (see save_campaign).
+
+    Public so that a form can show these errors beside its own input errors in one round trip.
+    """
+    stored = Campaign.objects.filter(pk=campaign.pk).first() if campaign.pk else None
+    if stored is not None and not stored.is_editable:
+        locked = sorted(name for name in Campaign.LAUNCH_FIELDS if _changed(stored, campaign, name, managers))
+        if locked:
+            raise ValidationError({name: [_("Cannot change after launch.")] for name in locked})
+        return
+    errors = {}
+    if campaign.segment_id and (campaign.expression is not None or (campaign.text or "").strip()):
+        errors["text"] = [_("Use either a saved segment or an expression, not both.")]
+    if managers is None:
+        managers = list(stored.account_managers.all()) if stored else []
+    if campaign.strategy in (Strategy.ROUND_ROBIN, Strategy.LEAST_OPEN) and not managers:
+        errors["account_managers"] = [_("Choose the account managers to share the tasks.")]
+    if campaign.due_date and campaign.due_date < timezone.localdate() and (
+            stored is None or campaign.due_date != stored.due_date):
+        errors["due_date"] = [_("The due date is in the past.")]
+    if campaign.end_date and campaign.start_at and campaign.end_date < timezone.localtime(campaign.start_at).date():
+        errors["end_date"] = [_("The end date is before the start.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _changed(stored: Campaign, campaign: Campaign, name: str, managers) -> bool:
+    if name == "account_managers":
+        return managers is not None and {getattr(user, "pk", user) for user in managers} != set(
+            stored.account_managers.values_list("pk", flat=True))
+    return getattr(stored, name) != getattr(campaign, name)
 
 
 def _check_audience(campaign: Campaign) -> None:
@@ -125,12 +149,10 @@ def unschedule_campaign(*, campaign: Campaign, by, note: str = "") -> Campaign:
 @transaction.atomic
 def complete_campaign(*, campaign: Campaign, by) -> Campaign:
     """Close a running campaign; tasks nobody worked leave the queues as cancelled."""
-    from . import jobs
-
     campaign = _locked(campaign)
     _move(campaign, Status.COMPLETED, by)
     _cancel_open_tasks(campaign)
-    transaction.on_commit(lambda: job_services.enqueue(jobs.tag_campaign_results, campaign.pk))  # close the loop
+    transaction.on_commit(lambda: job_services.enqueue("campaigns.jobs.tag_campaign_results", campaign.pk))  # close the loop
     return campaign
 
 
@@ -150,16 +172,12 @@ def _cancel_open_tasks(campaign: Campaign) -> int:
         status=Task.Status.CANCELLED, version=F("version") + 1, updated_at=timezone.now())
 
 
-# --- launching -----------------------------------------------------------------------------------
-
 def queue_launch(*, campaign: Campaign, by) -> Job:
     """Check the campaign can launch and enqueue the launch job once; a repeat gets the same job.
 
     Refuses (CampaignError) an empty audience or settings that assign nobody before any job
     exists, so the page and the API can say why at once.
     """
-    from . import jobs
-
     with transaction.atomic():
         campaign = _locked(campaign)
         if campaign.launch_job_id and not campaign.launch_job.is_finished:
@@ -168,11 +186,10 @@ def queue_launch(*, campaign: Campaign, by) -> Job:
             raise CampaignError(_("This campaign was already launched (it is %(status)s).") % {
                 "status": campaign.get_status_display().lower()}, conflict=True)
         plan = preflight(campaign)
-        job = job_services.create_job(kind=LAUNCH_KIND, by=by, params={"campaign_id": campaign.pk})
-        job_services.report_progress(job_id=job.pk, processed=0, total=plan.treatment + plan.holdout)
+        job = job_services.queue_job(kind=LAUNCH_KIND, task="campaigns.jobs.launch_campaign", by=by,
+                                     params={"campaign_id": campaign.pk}, total=plan.treatment + plan.holdout)
         campaign.launch_job = job
         campaign.save(update_fields=["launch_job", "updated_at"])
-        transaction.on_commit(lambda: job_services.enqueue(jobs.launch_campaign, str(job.pk), job_id=job.pk))
     return Job.objects.get(pk=job.pk)
 
 
@@ -269,25 +286,3 @@ def launch_due_campaigns() -> int:
         except CampaignError as error:
             unschedule_campaign(campaign=campaign, by=None, note=str(error))
     return launched
-
-
-# --- tasks ---------------------------------------------------------------------------------------
-
-@transaction.atomic
-def reassign_tasks(*, tasks, to_user, by) -> int:
-    """Move open contact tasks to another account manager, keeping who had them before.
-
-    `tasks` is a queryset (one task or every task matching a filter); done, cancelled and
-    control-group tasks stay where they are.
-    """
-    if not account_managers().filter(pk=to_user.pk).exists():
-        raise CampaignError(_("Tasks can only go to an active account manager."))
-    movable = (tasks.filter(group=Task.Group.TREATMENT, status__in=Task.OPEN_STATUSES)
-               .exclude(assignee=to_user).order_by())
-    now = timezone.now()
-    history = movable.values_list(
-        "pk", "assignee_id", Value(to_user.pk, output_field=IntegerField()),
-        Value(by.pk if by else None, output_field=IntegerField()), Value(now, output_field=DateTimeField()))
-    insert_from_select(TaskReassignment, ["task_id", "from_user_id", "to_user_id", "by_id", "at"], history)
-    return Task.objects.filter(pk__in=movable.values("pk")).update(
-        assignee=to_user, version=F("version") + 1, updated_at=now)

@@ -2,17 +2,22 @@
 
 from datetime import date, timedelta
 
+from django.contrib import messages
 from django.http import HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from accounts.permissions import manager_required
+from campaigns.analytics import reports
+from campaigns.analytics.exports import BREAKDOWNS, weekly_workbook
+from campaigns.analytics.history import COLUMNS, HISTORY_KIND, queue_history_import
+from campaigns.analytics.result_tags import tag_results
+from campaigns.models import Campaign
 from core.exports import csv_response, xlsx_response
-from customers.views import manager_required
-
-from . import reports
-from .models import Campaign
-from .report_exports import BREAKDOWNS, weekly_workbook
+from core.models import Job
+from customers.importing import ImportFileError
 
 PRESETS = [("4w", _("Last 4 weeks")), ("12w", _("Last 12 weeks")), ("year", _("This year")), ("all", _("All time"))]
 
@@ -89,12 +94,6 @@ def _neighbour_weeks(start: str) -> tuple[str, str]:
 @manager_required
 def history_import(request):
     """Upload past contacts (or the bank-marketing file); the import runs as a background job."""
-    from django.shortcuts import redirect
-
-    from customers.importing import ImportFileError
-
-    from .history import COLUMNS, queue_history_import
-
     error = None
     if request.method == "POST" and request.FILES.get("file"):
         try:
@@ -110,12 +109,18 @@ def history_import(request):
 
 @manager_required
 def history_status(request, job_id):
-    from django.shortcuts import get_object_or_404
 
-    from core.models import Job
-
-    from .history import HISTORY_KIND
 
     job = get_object_or_404(Job, pk=job_id, kind=HISTORY_KIND)
     template = "campaigns/reports/_history_progress.html" if request.htmx else "campaigns/reports/history_status.html"
     return render(request, template, {"job": job, "errors": job.errors[:200]})
+
+
+@manager_required
+@require_POST
+def campaign_tag_results(request, pk):
+    """On demand: write the result tags (<slug>-converted, …) from the outcomes so far."""
+    counts = tag_results(campaign=get_object_or_404(Campaign, pk=pk))
+    messages.success(request, _("Result tags written: %(tags)s.") % {
+        "tags": ", ".join(f"{slug} ({count})" for slug, count in counts.items())})
+    return redirect("campaigns:detail", pk=pk)

@@ -1,12 +1,10 @@
-"""Reads for campaigns and tasks: who may see which task, queues, and a campaign's figures
-(computed by campaigns.metrics, where the definitions live)."""
+"""Reads of tasks: who may see which, the queue's buckets, a customer's tasks."""
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import is_manager
-
-from .models import Campaign, OutcomeChange, Task
+from campaigns.models import OutcomeChange, Task
 
 
 def tasks_visible_to(user) -> QuerySet[Task]:
@@ -15,28 +13,6 @@ def tasks_visible_to(user) -> QuerySet[Task]:
     if is_manager(user):
         return tasks
     return tasks.filter(assignee=user, group=Task.Group.TREATMENT)
-
-
-def campaigns_list() -> QuerySet[Campaign]:
-    return Campaign.objects.select_related("owner", "segment", "launch_job")
-
-
-def campaign_stats(campaign: Campaign) -> dict:
-    """The campaign's figures now (computed live: one campaign is a few indexed GROUP BYs)."""
-    from .metrics import campaign_metrics
-
-    return campaign_metrics([campaign.pk])[campaign.pk]
-
-
-def progress_by_campaign(campaign_ids: list[int]) -> dict[int, dict]:
-    """Figures for a page of campaigns in one query (list page: progress and ROI so far)."""
-    from .metrics import counts, rates
-
-    rows = Task.objects.filter(campaign_id__in=campaign_ids).values("campaign_id").annotate(**counts()).order_by()
-    costs = {pk: (fixed, per) for pk, fixed, per in
-             Campaign.objects.filter(pk__in=campaign_ids).values_list("pk", "cost_fixed", "cost_per_contact")}
-    return {row["campaign_id"]: rates(row, cost_fixed=costs[row["campaign_id"]][0],
-                                      cost_per_contact=costs[row["campaign_id"]][1]) for row in rows}
 
 
 def queue_counts(tasks: QuerySet[Task]) -> dict:

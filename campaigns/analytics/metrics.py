@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.db.models import Avg, Count, DecimalField, DurationField, ExpressionWrapper, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
-from .models import Campaign, Task
+from campaigns.models import Campaign, Task
 
 TREATMENT = Q(group=Task.Group.TREATMENT)
 CONTROL = Q(group=Task.Group.CONTROL)
@@ -44,18 +44,33 @@ def counts(prefix: Q = Q()) -> dict:
     }
 
 
+def fraction(part, whole) -> float | None:
+    """A rate as every surface shows it: a fraction with four decimals; None (shown "—") for nothing to divide."""
+    return round(part / whole, 4) if whole else None
+
+
+def success_rate(converted: int, contacted: int) -> float | None:
+    """Converted / contacted."""
+    return fraction(converted, contacted)
+
+
+def roi(revenue, cost) -> float | None:
+    """(revenue − cost) / cost; None when nothing has cost anything."""
+    return round(float((Decimal(revenue) - Decimal(cost)) / Decimal(cost)), 4) if cost else None
+
+
 def rates(row: dict, *, cost_fixed=None, cost_per_contact=None) -> dict:
     """Add the rates (fractions, 4 decimals) and, with costs, cost / ROI / revenue per contact."""
     row = dict(row)
     tasks, contacted = row.get("tasks") or 0, row.get("contacted") or 0
-    row["success_rate"] = round(row["converted"] / contacted, 4) if contacted else None
-    row["done_rate"] = round(row["done"] / tasks, 4) if tasks else None
-    row["contact_rate"] = round(contacted / tasks, 4) if tasks else None
+    row["success_rate"] = success_rate(row["converted"], contacted)
+    row["done_rate"] = fraction(row["done"], tasks)
+    row["contact_rate"] = fraction(contacted, tasks)
     row["revenue_per_contact"] = round(float(row["revenue"]) / contacted, 2) if contacted else None
     if cost_fixed is not None:
         cost = Decimal(cost_fixed) + Decimal(cost_per_contact) * contacted
         row["cost"] = cost
-        row["roi"] = round(float((Decimal(row["revenue"]) - cost) / cost), 4) if cost else None
+        row["roi"] = roi(row["revenue"], cost)
     return row
 
 

@@ -1,4 +1,4 @@
-"""FilterSets shared by the campaign and task pages and the API."""
+"""Task filters: a campaign's task list, the account manager's queue, the API."""
 
 import django_filters
 from django.db.models import F, Q
@@ -7,24 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from customers.models import Channel
-
-from .models import Campaign, Task
-
-
-class CampaignFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", label=_("Search"))
-    status = django_filters.MultipleChoiceFilter(choices=Campaign.Status.choices, label=_("Status"), distinct=False)
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
-
-    class Meta:
-        model = Campaign
-        fields = ["search", "status", "channel"]
-
-    def filter_search(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(Q(name__icontains=value) | Q(slug__icontains=value) | Q(product__icontains=value)) \
-            if value else queryset
+from campaigns.models import Campaign, Task
 
 
 class TaskFilter(django_filters.FilterSet):

@@ -17,12 +17,11 @@ from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 from pyroaring import BitMap
 
+from campaigns.lifecycle.dispatch import Assignment, assignment_for
+from campaigns.models import Campaign, Task
 from core.bulk import copy_rows, create_temp_table, drop_temp_tables
 from segments.expression import from_json, to_text
 from segments.services import audience_for, segment_audience
-
-from .dispatch import Assignment, assignment_for
-from .models import Campaign, Task
 
 AUDIENCE_TABLE = "campaign_launch_audience"
 PLAN_TABLE = "campaign_launch_plan"

@@ -1,0 +1,78 @@
+"""Stored campaign metrics: a debounced refresh after outcomes and the nightly recompute."""
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from campaigns.analytics.metrics import campaign_metrics, jsonable
+from campaigns.models import CampaignMetrics
+from core.services import enqueue
+
+REFRESH_DELAY_S = 2  # outcomes logged within this window share one computation
+
+
+def request_refresh(campaign_id: int) -> None:
+    """After an outcome commits: mark the campaign's metrics stale and enqueue one refresh.
+
+    Runs after the outcome's transaction (never inside it: every account manager of a campaign
+    would queue on this one row), and enqueues only when no refresh is pending already.
+    """
+    transaction.on_commit(lambda: _mark_stale(campaign_id))
+
+
+def _mark_stale(campaign_id: int) -> None:
+    stored = CampaignMetrics.objects.filter(campaign_id=campaign_id)
+    pending = stored.filter(Q(computed_at__isnull=True) | Q(requested_at__gt=F("computed_at")),
+                            requested_at__isnull=False).exists()
+    if not stored.update(requested_at=timezone.now()):
+        CampaignMetrics.objects.get_or_create(campaign_id=campaign_id, defaults={"requested_at": timezone.now()})
+    if not pending:
+        enqueue("campaigns.jobs.refresh_campaign_metrics", campaign_id, countdown=REFRESH_DELAY_S)
+
+
+def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:
+    """Compute and store one campaign's metrics unless they are already newer than the request.
+
+    An outcome that arrives while this runs is not lost: it moved `requested_at` past the start
+    of this computation, so another refresh is enqueued at the end.
+    """
+    started = timezone.now()
+    stored = CampaignMetrics.objects.filter(campaign_id=campaign_id).first()
+    if stored and not force and stored.computed_at and stored.requested_at and stored.computed_at >= stored.requested_at:
+        return False  # an earlier job of the same burst already covered it
+    figures = campaign_metrics([campaign_id]).get(campaign_id)
+    if figures is None:
+        return False  # the campaign was deleted meanwhile
+    CampaignMetrics.objects.update_or_create(campaign_id=campaign_id,
+                                             defaults={"data": jsonable(figures), "computed_at": started})
+    if CampaignMetrics.objects.filter(campaign_id=campaign_id, requested_at__gt=started).exists():
+        enqueue("campaigns.jobs.refresh_campaign_metrics", campaign_id, countdown=REFRESH_DELAY_S)
+    return True
+
+
+def recompute_all_metrics() -> int:
+    """Nightly: every campaign's metrics from scratch, in one grouped query per breakdown."""
+    return _store(campaign_metrics(None), computed_at=timezone.now())
+
+
+def stored_metrics(campaign_ids: list[int]) -> dict[int, dict]:
+    """Stored metrics of these campaigns; the missing ones are computed (together) and stored."""
+    stored = {row.campaign_id: row.data for row in CampaignMetrics.objects.filter(campaign_id__in=campaign_ids,
+                                                                                  computed_at__isnull=False)}
+    missing = [pk for pk in campaign_ids if pk not in stored]
+    if missing:
+        started = timezone.now()
+        figures = campaign_metrics(missing)
+        _store(figures, computed_at=started)
+        stored.update({pk: jsonable(data) for pk, data in figures.items()})
+    return stored
+
+
+@transaction.atomic
+def _store(figures: dict[int, dict], *, computed_at) -> int:
+    existing = set(CampaignMetrics.objects.filter(campaign_id__in=list(figures)).values_list("campaign_id", flat=True))
+    rows = [CampaignMetrics(campaign_id=pk, data=jsonable(data), computed_at=computed_at) for pk, data in figures.items()]
+    CampaignMetrics.objects.bulk_create([row for row in rows if row.campaign_id not in existing], batch_size=500)
+    CampaignMetrics.objects.bulk_update([row for row in rows if row.campaign_id in existing],
+                                        ["data", "computed_at"], batch_size=500)
+    return len(rows)

@@ -1,0 +1,73 @@
+"""The campaign form: its fields; every rule it shows is the service's (save_campaign)."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import account_managers
+from campaigns.lifecycle import services
+from campaigns.models import Campaign
+from segments.compiler import checked_expression
+from segments.expression import ExpressionError
+
+
+class CampaignForm(forms.ModelForm):
+    text = forms.CharField(required=False, label=_("Audience expression"), widget=forms.Textarea(attrs={
+        "rows": 2, "spellcheck": "false", "autocomplete": "off", "placeholder": "vip AND NOT recharged"}),
+        help_text=_("Or choose a saved segment above."))
+    account_managers = forms.ModelMultipleChoiceField(
+        queryset=account_managers(), required=False, label=_("Account managers"),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("For round robin and fewest open tasks; for “by branch”, limits the branch's managers."))
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "objective", "product", "channel", "priority", "segment", "text", "start_at", "end_date",
+                  "due_date", "sla_days", "cost_fixed", "cost_per_contact", "value_per_conversion", "holdout_pct",
+                  "holdout_seed", "strategy", "account_managers", "frequency_cap_days", "script"]
+        widgets = {
+            "objective": forms.Textarea(attrs={"rows": 2}),
+            "script": forms.Textarea(attrs={"rows": 6}),
+            "start_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].required = False
+        self.fields["segment"].empty_label = _("— an expression below —")
+        if self.instance.pk and not self.instance.is_editable:
+            for name in Campaign.LAUNCH_FIELDS & set(self.fields):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Fixed at launch.")
+
+    def clean_text(self):
+        text = self.cleaned_data.get("text", "")
+        if text.strip() and not self.fields["text"].disabled:
+            try:
+                checked_expression(text=text)
+            except ExpressionError as error:
+                raise forms.ValidationError(str(error)) from error
+        return text
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the submitted values
+        if self.instance.is_editable:
+            self.instance.expression = None  # the service reads the text
+        managers = None if self.fields["account_managers"].disabled else list(
+            self.cleaned_data.get("account_managers") or [])
+        try:
+            services.check_settings(self.instance, managers=managers)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                if field not in self.errors:  # an input error on the same field says more
+                    self.add_error(field if field in self.fields else None, problems)
+
+    def apply(self) -> tuple[Campaign, list | None]:
+        """The instance with the form's values (segment or expression), and the managers to set."""
+        campaign = self.instance
+        if not campaign.is_editable:
+            return campaign, None
+        campaign.expression = None  # the service reads the text (or refuses text beside a segment)
+        return campaign, list(self.cleaned_data.get("account_managers") or [])

@@ -1,0 +1,9 @@
+"""Reads of campaigns."""
+
+from django.db.models import QuerySet
+
+from campaigns.models import Campaign
+
+
+def campaigns_list() -> QuerySet[Campaign]:
+    return Campaign.objects.select_related("owner", "segment", "launch_job")
