@@ -325,6 +325,9 @@ class CampaignMetrics(models.Model):
     data = models.JSONField(_("metrics"), default=dict)
     computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
     requested_at = models.DateTimeField(_("requested"), null=True, blank=True)
+    # When a refresh job was last handed to the broker (None: none waiting). A refresh queued
+    # longer ago than stored.LOST_AFTER_S is presumed lost (broker outage) and queued again.
+    queued_at = models.DateTimeField(_("refresh queued"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("campaign metrics")

@@ -1,4 +1,5 @@
-"""Load scenario: 100 account managers logging outcomes, 5 marketing managers previewing segments.
+"""Load scenario: 100 account managers logging outcomes, 5 marketing managers previewing segments and
+editing customers (each edit goes through the change feed's triggers; previews then patch the index).
 
 Runs against a real server (gunicorn) over loopback; run by bench/load/run_load.py, which prepares the
 users and their tokens (LOAD_TOKENS) and checks afterwards that every acknowledged outcome is in the
@@ -64,6 +65,12 @@ class MarketingManager(HttpUser):
     def preview(self):
         self.client.post("/api/v1/segments/preview/", json={"text": random.choice(EXPRESSIONS)},
                          name="POST /api/v1/segments/preview/")
+
+    @task(2)
+    def edit_a_customer(self):
+        customer = random.choice(TOKENS["customers"])
+        self.client.patch(f"/api/v1/customers/{customer}/", json={"assets": f"{random.randint(0, 2_000_000)}.00"},
+                          name="PATCH /api/v1/customers/{id}/")
 
     @task(1)
     def stats(self):

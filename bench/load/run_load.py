@@ -52,7 +52,8 @@ def prepare(tokens_path: Path) -> dict:
         cursor.execute("VACUUM ANALYZE campaigns_task")
     tokens = {"account_managers": [Token.objects.get_or_create(user=user)[0].key for user in account_managers],
               "managers": [Token.objects.get_or_create(user=user)[0].key for user in managers],
-              "campaign": campaign.pk}
+              "campaign": campaign.pk,
+              "customers": list(Customer.objects.order_by("?").values_list("pk", flat=True)[:2000])}
     tokens_path.write_text(json.dumps(tokens))
     return result
 

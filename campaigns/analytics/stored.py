@@ -1,13 +1,15 @@
 """Stored campaign metrics: a debounced refresh after outcomes and the nightly recompute."""
 
+from datetime import timedelta
+
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from campaigns.analytics.metrics import campaign_metrics, jsonable
 from campaigns.models import CampaignMetrics
 from core.services import enqueue
 
+LOST_AFTER_S = 300  # a queued refresh runs within seconds; one waiting this long was lost
 REFRESH_DELAY_S = 2  # outcomes logged within this window share one computation
 
 
@@ -15,19 +17,26 @@ def request_refresh(campaign_id: int) -> None:
     """After an outcome commits: mark the campaign's metrics stale and enqueue one refresh.
 
     Runs after the outcome's transaction (never inside it: every account manager of a campaign
-    would queue on this one row), and enqueues only when no refresh is pending already.
+    would queue on this one row), and enqueues only when no refresh is waiting already. A refresh
+    that could not be sent (broker down) or was lost is sent again by the next outcome after
+    LOST_AFTER_S; the nightly recompute covers campaigns that get no further outcome.
     """
     transaction.on_commit(lambda: _mark_stale(campaign_id))
 
 
 def _mark_stale(campaign_id: int) -> None:
+    now = timezone.now()
     stored = CampaignMetrics.objects.filter(campaign_id=campaign_id)
-    pending = stored.filter(Q(computed_at__isnull=True) | Q(requested_at__gt=F("computed_at")),
-                            requested_at__isnull=False).exists()
-    if not stored.update(requested_at=timezone.now()):
-        CampaignMetrics.objects.get_or_create(campaign_id=campaign_id, defaults={"requested_at": timezone.now()})
-    if not pending:
-        enqueue("campaigns.jobs.refresh_campaign_metrics", campaign_id, countdown=REFRESH_DELAY_S)
+    waiting = stored.filter(queued_at__gt=now - timedelta(seconds=LOST_AFTER_S)).exists()
+    if not stored.update(requested_at=now):
+        CampaignMetrics.objects.get_or_create(campaign_id=campaign_id, defaults={"requested_at": now})
+    if not waiting:
+        _queue_refresh(campaign_id)
+
+
+def _queue_refresh(campaign_id: int) -> None:
+    if enqueue("campaigns.jobs.refresh_campaign_metrics", campaign_id, countdown=REFRESH_DELAY_S):
+        CampaignMetrics.objects.filter(campaign_id=campaign_id).update(queued_at=timezone.now())
 
 
 def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:
@@ -37,6 +46,7 @@ def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:
     of this computation, so another refresh is enqueued at the end.
     """
     started = timezone.now()
+    CampaignMetrics.objects.filter(campaign_id=campaign_id).update(queued_at=None)  # later outcomes queue anew
     stored = CampaignMetrics.objects.filter(campaign_id=campaign_id).first()
     if stored and not force and stored.computed_at and stored.requested_at and stored.computed_at >= stored.requested_at:
         return False  # an earlier job of the same burst already covered it
@@ -45,8 +55,8 @@ def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:
         return False  # the campaign was deleted meanwhile
     CampaignMetrics.objects.update_or_create(campaign_id=campaign_id,
                                              defaults={"data": jsonable(figures), "computed_at": started})
-    if CampaignMetrics.objects.filter(campaign_id=campaign_id, requested_at__gt=started).exists():
-        enqueue("campaigns.jobs.refresh_campaign_metrics", campaign_id, countdown=REFRESH_DELAY_S)
+    if CampaignMetrics.objects.filter(campaign_id=campaign_id, requested_at__gt=started, queued_at__isnull=True).exists():
+        _queue_refresh(campaign_id)
     return True
 
 

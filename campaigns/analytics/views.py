@@ -1,4 +1,5 @@
-"""Reports pages: the dashboard over a period, the weekly operations review, their exports."""
+"""Reports pages: the dashboard over a period, the weekly operations review, their exports, the
+history upload, and result tags on demand from a campaign's page."""
 
 from datetime import date, timedelta
 

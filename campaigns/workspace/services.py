@@ -1,6 +1,5 @@
-"""Logging a task's outcome: validated, version-checked (no lost update), kept in history.
-
-One use case, used by the work view, the API (PATCH /api/v1/tasks/{id}/) and imports alike.
+"""Writes of the workspace: an outcome (validated, version-checked so no update is lost, kept in
+history) and reassignment. Used by the work view, the API (PATCH /api/v1/tasks/{id}/) and imports alike.
 """
 
 from datetime import date

@@ -1,4 +1,5 @@
-"""The account manager's workspace (queue, work view, outcomes) and a campaign's task list with reassignment for managers."""
+"""The account manager's workspace (queue, work view, outcomes), and for managers a campaign's task
+list with reassignment."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

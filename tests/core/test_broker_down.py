@@ -60,3 +60,23 @@ def test_launch_is_accepted_while_the_broker_is_down_and_runs_when_it_is_back(
     campaign.refresh_from_db()
     assert campaign.status == "running" and campaign.tasks.count() == 3
     assert requeue_unsent_jobs() == 0  # sent once
+
+
+def test_a_metrics_refresh_the_broker_refused_is_sent_by_the_next_outcome(alice, broker_down,
+                                                                          django_capture_on_commit_callbacks):
+    from campaigns.models import CampaignMetrics
+    from campaigns.workspace.services import log_outcome
+    from tests.factories import TaskFactory
+
+    campaign = CampaignFactory(status="running")
+    first, second = TaskFactory(campaign=campaign, assignee=alice), TaskFactory(campaign=campaign, assignee=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        log_outcome(task=first, by=alice, version=1, contact_result="reached", response="converted", amount=10)
+    row = CampaignMetrics.objects.get(campaign=campaign)
+    assert row.queued_at is None and row.computed_at is None  # nothing reached a worker
+
+    current_app.conf.update(task_always_eager=True)  # the broker is back (eager: runs here)
+    with django_capture_on_commit_callbacks(execute=True):
+        log_outcome(task=second, by=alice, version=1, contact_result="unreachable")
+    row.refresh_from_db()
+    assert row.computed_at is not None and row.data["contacted"] == 2 and row.data["converted"] == 1
