@@ -2,8 +2,10 @@
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -71,6 +73,26 @@ def queue_job(*, kind: str, task: str, by=None, params: dict | None = None, tota
     if total:
         report_progress(job_id=job.pk, processed=0, total=total)
     transaction.on_commit(lambda: enqueue(task, str(job.pk), job_id=job.pk))
+    return job
+
+
+def queue_upload_job(*, upload, folder: Path, allowed_suffixes, kind: str, task: str, by=None,
+                     params: dict | None = None, refuse: type[Exception] = ValueError) -> Job:
+    """Check an uploaded file (type, size), keep it as `<job id><suffix>` in folder, and queue the job that reads it.
+
+    The one path from an upload to a worker (customer and history imports): a refused file raises
+    `refuse` with a readable message and stores nothing.
+    """
+    suffix = Path(upload.name).suffix.lower()
+    if suffix not in allowed_suffixes:
+        raise refuse(_("Upload a CSV or XLSX file (got “%(suffix)s”).") % {"suffix": suffix or "?"})
+    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+        raise refuse(_("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20})
+    with transaction.atomic():
+        job = queue_job(kind=kind, task=task, by=by, params={"file_name": upload.name, **(params or {}), "suffix": suffix})
+        with open(folder / f"{job.pk}{suffix}", "wb") as target:
+            for chunk in upload.chunks():
+                target.write(chunk)
     return job
 
 

@@ -10,6 +10,8 @@ A reader's position:
 - PostgreSQL: the snapshot it last read in (`pg_current_snapshot()`). A change is new to the
   reader when its transaction was not visible in that snapshot; a transaction still running then
   is caught on a later look, because it is invisible in every snapshot taken before it commits.
+  A reader's own uncommitted writes (a test, or a job that writes customers and then counts) are
+  re-read on every look, since no snapshot lists its own transaction as running.
 - SQLite: the highest change id it has read. SQLite has one writer at a time and the id is drawn
   under its write lock, so ids become visible in commit order.
 The position and the changes are read in one statement, so they agree.
@@ -72,8 +74,11 @@ def changes_since(position: Position, *, limit: int) -> Changes:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"SELECT pg_current_snapshot()::text, ARRAY(SELECT DISTINCT customer_id FROM {table} "
-                "WHERE txid >= pg_snapshot_xmin(%s::pg_snapshot)::text::bigint "
-                "AND NOT pg_visible_in_snapshot(txid::text::xid8, %s::pg_snapshot) LIMIT %s)",
+                "WHERE (txid >= pg_snapshot_xmin(%s::pg_snapshot)::text::bigint "
+                "AND NOT pg_visible_in_snapshot(txid::text::xid8, %s::pg_snapshot)) "
+                # A snapshot never lists its own transaction as running, so the reader's own
+                # uncommitted writes look "already seen": they are always re-read instead.
+                "OR txid = pg_current_xact_id_if_assigned()::text::bigint LIMIT %s)",
                 [position.mark, position.mark, limit + 1],
             )
             mark, ids = cursor.fetchone()

@@ -28,19 +28,9 @@ def import_folder() -> Path:
 
 def queue_import(*, upload, by, mapping=None, delimiter: str | None = None) -> Job:
     """Store an uploaded file and enqueue its import once the job row is committed."""
-    suffix = Path(upload.name).suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise ImportFileError(_("Upload a CSV or XLSX file (got “%(suffix)s”).") % {"suffix": suffix or "?"})
-    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
-        raise ImportFileError(_("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20})
-    with transaction.atomic():
-        job = job_services.queue_job(kind=IMPORT_KIND, task=IMPORT_TASK, by=by, params={
-            "file_name": upload.name, "mapping": mapping, "delimiter": delimiter, "suffix": suffix,
-        })
-        with open(import_folder() / f"{job.pk}{suffix}", "wb") as target:
-            for chunk in upload.chunks():
-                target.write(chunk)
-    return job
+    return job_services.queue_upload_job(
+        upload=upload, folder=import_folder(), allowed_suffixes=ALLOWED_SUFFIXES, kind=IMPORT_KIND, task=IMPORT_TASK,
+        by=by, params={"mapping": mapping, "delimiter": delimiter}, refuse=ImportFileError)
 
 
 def queue_import_of_path(*, path: str | Path, by, mapping=None, delimiter: str | None = None) -> Job:

@@ -244,18 +244,9 @@ def history_folder() -> Path:
 
 def queue_history_import(*, upload, by):
     """Store the uploaded file and enqueue its import once the job row is committed."""
-    suffix = Path(upload.name).suffix.lower()
-    if suffix not in (".csv", ".txt", ".xlsx"):
-        raise ImportFileError(_("Upload a CSV or XLSX file (got “%(suffix)s”).") % {"suffix": suffix or "?"})
-    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
-        raise ImportFileError(_("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20})
-    with transaction.atomic():
-        job = job_services.queue_job(kind=HISTORY_KIND, task="campaigns.jobs.import_history", by=by,
-                                     params={"file_name": upload.name, "suffix": suffix})
-        with open(history_folder() / f"{job.pk}{suffix}", "wb") as target:
-            for chunk in upload.chunks():
-                target.write(chunk)
-    return job
+    return job_services.queue_upload_job(
+        upload=upload, folder=history_folder(), allowed_suffixes=(".csv", ".txt", ".xlsx"), kind=HISTORY_KIND,
+        task="campaigns.jobs.import_history", by=by, refuse=ImportFileError)
 
 
 def run_history_import(*, job_id: str) -> dict:

@@ -35,8 +35,10 @@ def _mark_stale(campaign_id: int) -> None:
 
 
 def _queue_refresh(campaign_id: int) -> None:
-    if enqueue("campaigns.jobs.refresh_campaign_metrics", campaign_id, countdown=REFRESH_DELAY_S):
-        CampaignMetrics.objects.filter(campaign_id=campaign_id).update(queued_at=timezone.now())
+    # Marked before sending: the job clears the mark when it starts, and may start before we return.
+    CampaignMetrics.objects.filter(campaign_id=campaign_id).update(queued_at=timezone.now())
+    if not enqueue("campaigns.jobs.refresh_campaign_metrics", campaign_id, countdown=REFRESH_DELAY_S):
+        CampaignMetrics.objects.filter(campaign_id=campaign_id).update(queued_at=None)
 
 
 def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:
