@@ -18,3 +18,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 LOGGING["root"]["level"] = "WARNING"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not SQLite's shared in-memory database: the live server's threads and the worker
+    # thread then lock the way `make run`'s file does (WAL, busy timeout) instead of failing
+    # with "database table is locked" when two requests overlap (the browser tests).
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(os.environ["LOOPCRM_VAR_DIR"], f"test-{os.getpid()}.sqlite3")}

@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.roles import is_manager
 from campaigns.errors import CampaignError
 from campaigns.models import OutcomeChange, Task
-from campaigns.workspace import services as outcomes
+from campaigns.workspace import services
 from campaigns.workspace.filters import TaskFilter
 from campaigns.workspace.selectors import tasks_visible_to
 
@@ -73,8 +73,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         try:
-            task = outcomes.log_outcome(task=task, by=request.user, version=values.pop("version"), **values)
-        except outcomes.StaleEdit as stale:
+            task = services.log_outcome(task=task, by=request.user, version=values.pop("version"), **values)
+        except services.StaleEdit as stale:
             current = TaskSerializer(stale.current, context={"request": request}).data
             return Response({"detail": str(stale), "current": current}, status=status.HTTP_409_CONFLICT)
         return Response(TaskSerializer(task, context={"request": request}).data)
@@ -102,7 +102,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = ReassignInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            moved = outcomes.reassign_tasks(tasks=Task.objects.filter(pk__in=data.validated_data["tasks"]),
+            moved = services.reassign_tasks(tasks=Task.objects.filter(pk__in=data.validated_data["tasks"]),
                                             to_user=data.validated_data["to"], by=request.user)
         except CampaignError as error:
             raise serializers.ValidationError({"to": [str(error)]}) from error

@@ -16,7 +16,7 @@ from django_tables2 import RequestConfig
 from accounts.permissions import manager_required
 from campaigns.errors import CampaignError
 from campaigns.models import Campaign, SavedTaskView
-from campaigns.workspace import services as outcomes
+from campaigns.workspace import services
 from campaigns.workspace.filters import TaskFilter, TaskQueueFilter
 from campaigns.workspace.forms import RESULT_PARTS, OutcomeForm, ReassignForm, SavedViewForm
 from campaigns.workspace.selectors import customer_tasks, queue_counts, tasks_visible_to
@@ -90,7 +90,7 @@ def _query_without_task(params: QueryDict) -> str:
 
 def _panel_context(request, task, query: str, form: OutcomeForm | None = None, **extra) -> dict:
     if task.status == task.Status.OPEN and task.assignee_id == request.user.pk:
-        outcomes.start_task(task=task)  # opened by its account manager: in progress
+        services.start_task(task=task)  # opened by its account manager: in progress
         task.status = task.Status.IN_PROGRESS
     customer = task.customer
     return {
@@ -119,9 +119,9 @@ def save_outcome(request, pk):
     form = OutcomeForm(request.POST)
     if form.is_valid():
         try:
-            saved = outcomes.log_outcome(task=task, by=request.user, version=form.cleaned_data["version"],
+            saved = services.log_outcome(task=task, by=request.user, version=form.cleaned_data["version"],
                                          **form.outcome())
-        except outcomes.StaleEdit as stale:
+        except services.StaleEdit as stale:
             fresh = OutcomeForm.for_task(stale.current)
             return _panel_response(request, stale.current, query, fresh, conflict=str(stale), status=409)
         except ValidationError as error:
@@ -180,7 +180,7 @@ def campaign_tasks(request, pk):
         tasks = task_filter.qs if form.cleaned_data["all_matching"] else campaign.tasks.filter(
             pk__in=form.cleaned_data["selected"])
         try:
-            moved = outcomes.reassign_tasks(tasks=tasks, to_user=form.cleaned_data["to"], by=request.user)
+            moved = services.reassign_tasks(tasks=tasks, to_user=form.cleaned_data["to"], by=request.user)
         except CampaignError as error:
             messages.error(request, str(error))
         else:

@@ -42,6 +42,7 @@ def test_the_marketing_loop_end_to_end(live_server, browser, screenshot):
     manager.locator("[data-audience-count]", has_text="11").wait_for()
     manager.fill("#id_name", "WeChat VIPs")
     screenshot_of(manager, screenshot, "20-journey-audience")
+    manager.wait_for_load_state("networkidle")
     manager.click("text=Save segment")
     manager.wait_for_url("**/segments/*/")
 
@@ -57,6 +58,9 @@ def test_the_marketing_loop_end_to_end(live_server, browser, screenshot):
     manager.locator("#audience-estimate [data-audience]", has_text="11").wait_for()
     assert "Opted out of this channel" in manager.inner_text("#audience-estimate")
     screenshot_of(manager, screenshot, "21-journey-campaign-form")
+    # Every field's change asks for a new estimate; let the last one answer before saving (the test
+    # database is SQLite in memory, shared by the live server's threads without a busy timeout).
+    manager.wait_for_load_state("networkidle")
     manager.click("text=Save campaign")
     manager.wait_for_url(re.compile(r".*/campaigns/\d+/$"))
     manager.click("text=Launch…")

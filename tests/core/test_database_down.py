@@ -9,7 +9,7 @@ from tests.factories import CampaignFactory, TaskFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True),
               pytest.mark.skipif("connection.vendor != 'postgresql'",
-                                 reason="an in-memory SQLite test database cannot be taken away and brought back")]
+                                 reason="a SQLite database cannot be taken away and brought back like a server")]
 
 
 @pytest.fixture
