@@ -53,3 +53,15 @@ def test_add_user_refuses_an_unknown_branch(db):
 
 def test_admin_users_may_open_the_django_admin(web_as, admin_user, mia):
     assert web_as(admin_user).get("/admin/").status_code == 200
+
+
+def test_demo_logins_prints_every_demo_user_and_the_password(db):
+    from io import StringIO
+
+    from accounts.demo import DEMO_PASSWORD, USERS
+
+    out = StringIO()
+    call_command("demo_logins", "--url", "http://127.0.0.1:8000/", stdout=out)
+    printed = out.getvalue()
+    assert "http://127.0.0.1:8000/" in printed and DEMO_PASSWORD in printed
+    assert all(username in printed for username, *_rest in USERS)

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from .seed_demo import DEMO_PASSWORD, USERS
+from accounts.demo import DEMO_PASSWORD, USERS
 
 
 class Command(BaseCommand):

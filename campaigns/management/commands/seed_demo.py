@@ -13,9 +13,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.demo import USERS, ensure_demo_users
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services import create_or_update_user, ensure_branch
 from campaigns.analytics import history, result_tags, stored
 from campaigns.lifecycle import services as campaign_services
 from campaigns.models import Campaign
@@ -25,35 +25,11 @@ from segments.models import Segment
 from segments.services import save_segment
 
 BANK_FILE = Path(settings.BASE_DIR) / "data" / "bank-marketing" / "bank-full.csv"
-DEMO_PASSWORD = "loopcrm-demo"  # noqa: S105 - printed by `make run`, demo data only
-
-BRANCHES = [
-    ("SZ01", "深圳福田营业部", "Shenzhen"), ("SH02", "上海陆家嘴营业部", "Shanghai"),
-    ("BJ01", "北京金融街营业部", "Beijing"), ("GZ01", "广州天河营业部", "Guangzhou"),
-    ("HZ01", "杭州钱江新城营业部", "Hangzhou"), ("CD01", "成都高新营业部", "Chengdu"),
-]
-# (username, role, branch, first name, last name)
-USERS = [
-    ("admin", Role.ADMIN, None, "Ada", "Admin"),
-    ("mia", Role.MARKETING_MANAGER, None, "Mia", "Marketing"),
-    ("alice", Role.ACCOUNT_MANAGER, "SZ01", "Alice", "Wang"),
-    ("bob", Role.ACCOUNT_MANAGER, "SH02", "Bob", "Li"),
-    ("chen", Role.ACCOUNT_MANAGER, "BJ01", "Chen", "Zhao"),
-    ("dina", Role.ACCOUNT_MANAGER, "GZ01", "Dina", "Liu"),
-    ("evan", Role.ACCOUNT_MANAGER, "HZ01", "Evan", "Sun"),
-    ("fang", Role.ACCOUNT_MANAGER, "CD01", "Fang", "Zhou"),
-]
-
-
 class Command(BaseCommand):
     help = "Load demo branches, users and the bank-marketing customers (safe to run again)."
 
     def handle(self, *args, **options):
-        for code, name, city in BRANCHES:
-            ensure_branch(code=code, name=name, city=city)
-        for username, role, branch, first, last in USERS:
-            create_or_update_user(username=username, role=role, password=DEMO_PASSWORD, branch_code=branch,
-                                  first_name=first, last_name=last)
+        ensure_demo_users()
         report = import_customers(BANK_FILE, mapping="bank-marketing")
         self.stdout.write(_("Customers: created %(c)d, updated %(u)d, unchanged %(n)d, rejected %(r)d.")
                           % {"c": report.created, "u": report.updated, "n": report.unchanged, "r": report.rejected})
