@@ -87,3 +87,39 @@ def test_assign_owner_moves_customers_to_the_owners_branch(alice, shenzhen):
     services.assign_owner(customers=Customer.objects.filter(pk=customer.pk), owner=alice)
     customer.refresh_from_db()
     assert (customer.owner, customer.branch) == (alice, shenzhen)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_edit_does_not_wait_for_a_bulk_tagging_still_running(mia):
+    """Writers share no row any more: the old DataVersion counter was locked by every customer write
+    until commit, so one long bulk tagging held up every edit in the book."""
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time by design")
+    vip = TagFactory(slug="vip")
+    crowd = [CustomerFactory() for _ in range(20)]
+    other = CustomerFactory(name="Before")
+    tagging, release = threading.Event(), threading.Event()
+
+    def bulk_tagging():
+        with transaction.atomic():
+            services.add_tag(tag=vip, customers=Customer.objects.filter(pk__in=[c.pk for c in crowd]), by=mia)
+            tagging.set()
+            release.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=bulk_tagging)
+    thread.start()
+    try:
+        assert tagging.wait(10)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")  # waiting on the tagging would fail here
+            services.save_customer(customer=Customer.objects.get(pk=other.pk), name="After")
+    finally:
+        release.set()
+        thread.join(10)
+    assert Customer.objects.get(pk=other.pk).name == "After"
+    assert CustomerTag.objects.filter(tag=vip).count() == 20
