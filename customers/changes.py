@@ -11,7 +11,8 @@ A reader's position:
   reader when its transaction was not visible in that snapshot; a transaction still running then
   is caught on a later look, because it is invisible in every snapshot taken before it commits.
   A reader's own uncommitted writes (a test, or a job that writes customers and then counts) are
-  re-read on every look, since no snapshot lists its own transaction as running.
+  re-read on every look, since no snapshot lists its own transaction as running, and the index that
+  includes them stays private to that reader (`Changes.uncommitted`): it may still roll back.
 - SQLite: the highest change id it has read. SQLite has one writer at a time and the id is drawn
   under its write lock, so ids become visible in commit order.
 The position and the changes are read in one statement, so they agree.
@@ -44,6 +45,9 @@ class Changes:
 
     position: Position
     customer_ids: set[int] | None
+    # The reader's own transaction has uncommitted customer changes: what it reads now may be
+    # rolled back, so an index built from it must not be shared with the rest of the process.
+    uncommitted: bool = False
 
 
 def _epoch() -> tuple[str, datetime | None]:
@@ -78,21 +82,35 @@ def changes_since(position: Position, *, limit: int) -> Changes:
                 "AND NOT pg_visible_in_snapshot(txid::text::xid8, %s::pg_snapshot)) "
                 # A snapshot never lists its own transaction as running, so the reader's own
                 # uncommitted writes look "already seen": they are always re-read instead.
-                "OR txid = pg_current_xact_id_if_assigned()::text::bigint LIMIT %s)",
+                "OR txid = pg_current_xact_id_if_assigned()::text::bigint LIMIT %s), "
+                f"EXISTS(SELECT 1 FROM {table} WHERE txid = pg_current_xact_id_if_assigned()::text::bigint)",
                 [position.mark, position.mark, limit + 1],
             )
-            mark, ids = cursor.fetchone()
+            mark, ids, uncommitted = cursor.fetchone()
         else:
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
             mark = cursor.fetchone()[0]
             cursor.execute(f"SELECT DISTINCT customer_id FROM {table} WHERE id > %s AND id <= %s LIMIT %s",
                            [position.mark, mark, limit + 1])
             ids = [row[0] for row in cursor.fetchall()]
+            uncommitted = False  # SQLite: see the rollback check below
+            if mark < position.mark:  # rows this reader saw were rolled back (their ids will be reused)
+                ids = [None]
     now = Position(epoch=epoch, mark=mark, read_at=timezone.now())
     lost = epoch != position.epoch or (pruned_before is not None and pruned_before > position.read_at)
     if lost or len(ids) > limit or None in ids:
-        return Changes(position=now, customer_ids=None)
-    return Changes(position=now, customer_ids=set(ids))
+        return Changes(position=now, customer_ids=None, uncommitted=uncommitted)
+    return Changes(position=now, customer_ids=set(ids), uncommitted=uncommitted)
+
+
+def has_uncommitted_changes() -> bool:
+    """Whether the reader's own open transaction changed customers (PostgreSQL; False on SQLite)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS(SELECT 1 FROM {CustomerChange._meta.db_table} "
+                       "WHERE txid = pg_current_xact_id_if_assigned()::text::bigint)")
+        return cursor.fetchone()[0]
 
 
 def prune(*, keep_hours: int = 48) -> int:

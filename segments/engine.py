@@ -160,6 +160,7 @@ class AudienceIndex:
         self.numeric: dict[str, NumericColumn] = {
             name: NumericColumn(np.empty(0, dtype=np.uint32), np.empty(0)) for name in NUMERIC}
         self.built_at = 0.0
+        self.private = False  # read inside a transaction with uncommitted customer changes: never shared
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -178,17 +179,18 @@ class AudienceIndex:
         index.numeric = {name: NumericColumn(ids, frame[name].to_numpy(dtype=float)) for name in NUMERIC}
         index.tags = _read_tag_bitmaps(None)
         index.built_at = time.time()
+        index.private = changes.has_uncommitted_changes()
         logger.info("audience index built: %d customers, %d tags in %.2f s", len(index.universe), len(index.tags),
                     time.perf_counter() - started)
         return index
 
-    def patched(self, customer_ids: set[int], position: changes.Position) -> "AudienceIndex":
+    def patched(self, customer_ids: set[int], position: changes.Position, *, private: bool = False) -> "AudienceIndex":
         """A new index where these customers are read afresh; bitmaps they do not touch are shared."""
         changed = BitMap(customer_ids)
         fresh = _read_customers(sorted(customer_ids))
         fresh_ids = fresh.index.to_numpy()
         index = copy.copy(self)
-        index.position = position
+        index.position, index.private = position, private
         index.universe = (self.universe - changed) | _bitmap(fresh_ids)
         index.categorical = {name: _patched_bitmaps(self.categorical[name], changed, _value_bitmaps(fresh[name]))
                              for name in CATEGORICAL}
@@ -210,7 +212,7 @@ class AudienceIndex:
             index = copy.copy(self)
             index.position = news.position
             return index
-        return self.patched(news.customer_ids, news.position)
+        return self.patched(news.customer_ids, news.position, private=news.uncommitted)
 
     # --- evaluation ------------------------------------------------------------------------------
 
@@ -370,8 +372,10 @@ def current_index() -> AudienceIndex:
     """This process's index, brought up to the latest committed data first."""
     global _index
     with _lock:
-        _index = _index.refreshed()
-        return _index
+        fresh = _index.refreshed()
+        if not fresh.private:  # what the caller's own transaction may roll back stays with the caller
+            _index = fresh
+        return fresh
 
 
 def reset() -> None:

@@ -253,3 +253,20 @@ def test_a_write_committed_after_the_readers_look_is_caught_on_the_next(mia):
     release.set()
     thread.join(10)
     assert set(index.refreshed().tags[vip.pk]) == {customer.pk}
+
+
+def test_a_rolled_back_write_seen_by_the_index_is_dropped_on_the_next_look(db):
+    """A process that counted inside a transaction which then rolled back must not keep what it saw:
+    on PostgreSQL that index stayed private to the transaction; on SQLite, whose ids of rolled-back
+    change rows are reused by the next writes, the reader rebuilds."""
+    from django.db import transaction
+
+    vip = TagFactory(slug="vip")
+    engine.current_index()
+    with transaction.atomic():
+        CustomerFactory(tags=[vip])
+        assert count("vip") == 1  # the transaction sees its own write
+        transaction.set_rollback(True)
+    assert count("vip") == 0
+    later = CustomerFactory(tags=[vip])  # on SQLite its change rows reuse the rolled-back ids
+    assert count("vip") == 1 and set(engine.current_index().tags[vip.pk]) == {later.pk}
