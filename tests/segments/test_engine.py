@@ -231,8 +231,6 @@ def test_a_write_committed_after_the_readers_look_is_caught_on_the_next(mia):
 
     from django.db import connection, transaction
 
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
-        pytest.skip("an in-memory SQLite test database cannot be shared between threads")
     vip = TagFactory(slug="vip")
     customer = CustomerFactory()
     index = AudienceIndex.built()
