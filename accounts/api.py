@@ -1,9 +1,12 @@
 """Token sign-in for API clients: POST {username, password} → {token}."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import JSONParser
 from rest_framework.throttling import ScopedRateThrottle
+
+from core.api import DETAIL, FIELD_ERRORS
 
 
 class TokenView(ObtainAuthToken):
@@ -11,10 +14,16 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+    parser_classes = [JSONParser]
+    authentication_classes = []  # the way in: it needs no token (and no session, so no CSRF)
+    permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        tags=["auth"],
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        tags=["auth"], auth=[],
+        request=inline_serializer("Credentials", {"username": serializers.CharField(),
+                                                   "password": serializers.CharField()}),
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()}),
+                   400: FIELD_ERRORS, 429: DETAIL},
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)

@@ -194,9 +194,12 @@ STORAGES = {
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.authentication.TokenOrBearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON request bodies only (uploads declare multipart themselves): one body type per operation,
+    # which is what a generated client can call.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
@@ -217,6 +220,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # One name for the channel choices, used by customers (opt-outs) and campaigns alike.
     "ENUM_NAME_OVERRIDES": {"ChannelEnum": "customers.models.Channel"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.api.declare_errors"],
 }
 
 # Fault injection for the failure tests only (tests/core/test_worker_killed.py): a worker sleeps this

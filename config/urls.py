@@ -43,4 +43,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+handler404 = "core.errors.not_found"
 handler500 = "core.errors.server_error"

@@ -1,4 +1,5 @@
-"""API pieces shared by every app: the error format and the job status endpoint."""
+"""API pieces shared by every app: the error format (and its place in the schema) and the job status
+endpoint."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -16,6 +17,52 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ValidationError(detail)
     return drf_exception_handler(exc, context)
+
+
+# Error bodies, as every endpoint answers them (declared on every operation by `declare_errors`).
+DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+FIELD_ERRORS = {
+    "type": "object",
+    "description": "Field errors: each field with its messages (`detail` for errors of the whole request); an "
+                   "expression error adds `position` (0-based character) and `path` (where in the JSON tree).",
+    "properties": {"detail": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                   "position": {"type": "integer", "nullable": True},
+                   "message": {"type": "string"},
+                   "path": {"type": "string", "nullable": True}},
+    "additionalProperties": {},
+}
+ERRORS = {
+    "400": ("ValidationErrorBody", FIELD_ERRORS, "Invalid input: what is wrong, field by field; nothing was changed."),
+    "401": ("ErrorDetail", DETAIL, "Not signed in (no or a wrong token)."),
+    "403": ("ErrorDetail", DETAIL, "Signed in, but this role may not do this."),
+    "404": ("ErrorDetail", DETAIL, "No such object, or not one of yours (an account manager sees only their own)."),
+}
+
+
+def declare_errors(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation declares its error answers and their
+    bodies (the ones it does not declare itself), so a generated client can read them."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema, _description in ERRORS.values():
+        schemas.setdefault(name, schema)
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            public_operation = operation.get("security") == [{}] or operation.get("security") == []
+            for status, (name, _schema, description) in ERRORS.items():
+                if public_operation and status in ("401", "403", "404"):
+                    continue
+                responses.setdefault(status, {"description": description, "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}})
+    return result
+
+
+class ConflictSerializer(serializers.Serializer):
+    """409: the request clashes with the object's state (e.g. a campaign already launched)."""
+
+    detail = serializers.CharField()
 
 
 class JobSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 
 
 def server_error(request, *args, **kwargs):
@@ -23,3 +24,11 @@ def server_error(request, *args, **kwargs):
     if unavailable:
         response["Retry-After"] = "30"
     return response
+
+
+def not_found(request, exception=None):
+    """handler404: an API path that matches no route (e.g. /api/v1/campaigns/abc/) answers JSON as
+    every other API error does; pages keep Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return page_not_found(request, exception)

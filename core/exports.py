@@ -8,15 +8,47 @@ written as numbers, so a negative balance stays a number.
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django.http import HttpResponse, StreamingHttpResponse
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+MONEY_FORMAT = "#,##0.00"
+RATE_FORMAT = "0.00%"
+ROI_FORMAT = "0%"  # as the pages show ROI
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number with its spreadsheet format: a workbook cell that sums and sorts as a number and
+    reads as the page shows it (a CSV gets the bare number)."""
+
+    value: Decimal | float | int | None
+    number_format: str
+
+
+def money(value) -> Number:
+    """Money (a Decimal or its string, as reports carry it) as a number cell with two decimals."""
+    if value in (None, ""):
+        return Number(None, MONEY_FORMAT)
+    try:
+        return Number(Decimal(str(value)), MONEY_FORMAT)
+    except InvalidOperation:
+        return Number(None, MONEY_FORMAT)
+
+
+def rate(value, number_format: str = RATE_FORMAT) -> Number:
+    """A fraction (0.117) shown as a percentage (11.70 %)."""
+    return Number(None if value is None else float(value), number_format)
+
+
 def safe_cell(value):
     """Return the value as it may be written to a spreadsheet cell."""
+    if isinstance(value, Number):
+        return "" if value.value is None else value.value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -58,6 +90,16 @@ def xlsx_response(filename: str, sheets: dict[str, tuple[Sequence[str], Iterable
     return response
 
 
+def _cell(sheet, value):
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, Number) and value.value is not None:
+        written = WriteOnlyCell(sheet, value=value.value)
+        written.number_format = value.number_format
+        return written
+    return safe_cell(value)
+
+
 def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> bytes:
     """The workbook itself (for a download or an e-mail attachment), formulas neutralised."""
     from openpyxl import Workbook
@@ -67,7 +109,7 @@ def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> b
         sheet = workbook.create_sheet(title=title[:31])
         sheet.append([safe_cell(value) for value in header])
         for row in rows:
-            sheet.append([safe_cell(value) for value in row])
+            sheet.append([_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

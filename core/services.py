@@ -8,6 +8,7 @@ from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -116,10 +117,14 @@ def report_progress(*, job_id, processed: int, total: int | None = None, stage: 
 
 
 def finish_job(*, job_id, result: dict, errors: list | None = None) -> None:
-    """Mark a job succeeded with its result (and any row-level errors it reported)."""
+    """Mark a job succeeded with its result (and any row-level errors it reported).
+
+    A finished job has processed all it counted: processed = total, whichever way the job
+    reported its progress (a launch writes its tasks in one statement and reports none between).
+    """
     Job.objects.filter(pk=job_id).update(
         state=Job.State.SUCCEEDED, result=result, errors=errors or [], stage="",
-        finished_at=timezone.now(),
+        processed=Greatest(F("processed"), F("total")), finished_at=timezone.now(),
     )
 
 

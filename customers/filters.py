@@ -13,7 +13,8 @@ from .models import Customer, CustomerTag, LifecycleStage, Tag
 
 class CustomerFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
-    tag = extend_schema_field({"type": "array", "items": {"type": "string"}})(
+    # One tag slug per `tag=` (repeat it for more): spectacular makes the list of it itself.
+    tag = extend_schema_field({"type": "string"})(
         django_filters.ModelMultipleChoiceFilter(
             queryset=Tag.objects.all(), to_field_name="slug", method="filter_tags", label=_("Tags (all of)"),
             widget=forms.SelectMultiple(attrs={"size": 3, "class": "tag-select"}),

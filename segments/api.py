@@ -75,6 +75,25 @@ class SegmentSerializer(serializers.ModelSerializer):
         )
 
 
+class ProfileRowSerializer(serializers.Serializer):
+    key = serializers.JSONField(help_text=_("The value (branch code, stage, level, owner id, tier), null for none."))
+    label = serializers.CharField()
+    audience = serializers.IntegerField()
+    all = serializers.IntegerField()
+    audience_share = serializers.FloatField(allow_null=True)
+    all_share = serializers.FloatField(allow_null=True)
+
+
+class ProfileSerializer(serializers.Serializer):
+    audience = serializers.IntegerField()
+    total = serializers.IntegerField()
+    branch = ProfileRowSerializer(many=True)
+    lifecycle_stage = ProfileRowSerializer(many=True)
+    risk_level = ProfileRowSerializer(many=True)
+    owner = ProfileRowSerializer(many=True)
+    asset_tier = ProfileRowSerializer(many=True)
+
+
 class OverlapInput(serializers.Serializer):
     crowds = serializers.ListField(
         child=serializers.DictField(), min_length=2, max_length=4,
@@ -141,11 +160,12 @@ class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         segment = services.refresh_snapshot(segment=self.get_object())
         return Response(SegmentSerializer(segment, context={"request": request}).data)
 
+    @extend_schema(responses={200: ProfileSerializer})
     @action(detail=True, methods=["get"])
     def profile(self, request, pk=None):
         """The audience by branch, lifecycle, risk, asset tier and owner, beside all customers."""
         profile = audience_profile(services.segment_audience(self.get_object()).bitmap)
-        return Response(_jsonable(profile))
+        return Response(ProfileSerializer(profile).data)
 
     @extend_schema(request=OverlapInput, responses={200: inline_serializer("Overlap", {
         "crowds": serializers.ListField(child=serializers.DictField()), "total": serializers.IntegerField(),
@@ -165,8 +185,3 @@ class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
             else:
                 crowds.append({"expression": crowd.get("expression"), "text": crowd.get("text")})
         return Response(services.overlap(crowds=crowds))
-
-
-def _jsonable(profile: dict) -> dict:
-    return {key: ([{**row, "label": str(row["label"])} for row in value] if isinstance(value, list) else value)
-            for key, value in profile.items()}

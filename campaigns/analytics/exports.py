@@ -1,18 +1,44 @@
 """Reports as tables: the weekly workbook (summary + one sheet per breakdown) and the
-dashboard's CSV exports. Every number shown in a chart is in one of these tables."""
+dashboard's CSV exports. Every number shown in a chart is in one of these tables.
+
+Money and rates are number cells with number formats (they sum and sort in a spreadsheet, and
+read as the pages show them); codes are written as their labels, in the reader's language.
+"""
 
 from django.utils.translation import gettext as _
+
+from campaigns.models import FailureReason
+from core.exports import ROI_FORMAT, money, rate
+from customers.models import Channel
 
 RATE_HEADER = ["tasks", "contacted", "reached", "interested", "converted", "success_rate", "revenue"]
 
 
+def channel_label(code: str) -> str:
+    """A channel's label; a channel only a history file named (e.g. "cellular") stays as written."""
+    if not code:
+        return _("not recorded")
+    return str(Channel(code).label) if code in Channel.values else code
+
+
+def reason_labels() -> dict[str, str]:
+    return {row.code: str(row) for row in FailureReason.objects.all()}
+
+
 def _rate_rows(rows: list[dict], key: str) -> list[list]:
-    return [[row.get(key) or ""] + [row.get(name) for name in RATE_HEADER] for row in rows]
+    label = channel_label if key == "channel" else (lambda value: value or "")
+    return [[label(row.get(key) or "")] + [row.get(name) for name in RATE_HEADER[:5]]
+            + [rate(row.get("success_rate")), money(row.get("revenue"))] for row in rows]
 
 
 def _header(first: str) -> list[str]:
-    return [first, _("Tasks"), _("Contacted"), _("Reached"), _("Interested"), _("Converted"), _("Success rate"),
+    return [first, _("Customers"), _("Contacted"), _("Reached"), _("Interested"), _("Converted"), _("Success rate"),
             _("Revenue")]
+
+
+def _reason_rows(rows: list[dict], key: str) -> list[list]:
+    labels = reason_labels()
+    return [[labels.get(row[key], row[key]) or _("not given"), row["count"]] for row in rows]
 
 
 def _campaign_rows(campaigns: list[dict]) -> tuple[list[str], list[list]]:
@@ -23,9 +49,12 @@ def _campaign_rows(campaigns: list[dict]) -> tuple[list[str], list[list]]:
     for row in campaigns:
         week, total = row.get("period") or {}, row.get("to_date") or {}
         lift = total.get("uplift") or {}
-        rows.append([row["name"], row["status"], row["owner"], week.get("contacted", 0), week.get("converted", 0),
-                     total.get("contacted"), total.get("converted"), total.get("success_rate"), total.get("revenue"),
-                     total.get("cost"), total.get("roi"), lift.get("uplift"), row["action"], row["reason"]])
+        rows.append([row["name"], row.get("status_label", row["status"]), row["owner"], week.get("contacted", 0),
+                     week.get("converted", 0), total.get("contacted"), total.get("converted"),
+                     rate(total.get("success_rate")), money(total.get("revenue")), money(total.get("cost")),
+                     rate(total.get("roi"), ROI_FORMAT),
+                     rate(lift.get("value")) if lift.get("enough_data") else _("not enough data"),
+                     str(row.get("action_label", row["action"])), row["reason"]])
     return header, rows
 
 
@@ -33,9 +62,11 @@ def weekly_workbook(report: dict) -> dict:
     summary = report["summary"]
     summary_rows = [[_("Week"), report["week"]], [_("From"), report["start"]], [_("To"), report["end"]]]
     summary_rows += [[label, summary.get(key)] for label, key in (
-        (_("Contacted"), "contacted"), (_("Reached"), "reached"), (_("Interested"), "interested"),
-        (_("Converted"), "converted"), (_("Success rate"), "success_rate"), (_("Revenue"), "revenue"),
-        (_("Cost"), "cost"), (_("ROI"), "roi"))]
+        (_("Customers launched"), "launched"), (_("Contacted"), "contacted"), (_("Contact attempts"), "attempts"),
+        (_("Reached"), "reached"), (_("Interested"), "interested"), (_("Converted"), "converted"))]
+    summary_rows += [[_("Success rate"), rate(summary.get("success_rate"))], [_("Revenue"), money(summary.get("revenue"))],
+                     [_("Cost"), money(summary.get("cost"))], [_("ROI"), rate(summary.get("roi"), ROI_FORMAT)],
+                     [_("To date as of"), report.get("as_of", "")]]
     summary_rows += [[_("Rule"), rule] for rule in report["rules"]]
     sheets = {
         _("Summary"): ([_("Item"), _("Value")], summary_rows),
@@ -45,11 +76,10 @@ def weekly_workbook(report: dict) -> dict:
                                 _rate_rows(report["by_account_manager"], "account_manager")),
         _("Branches"): (_header(_("Branch")), _rate_rows(report["by_branch"], "branch")),
         _("Segments"): (_header(_("Segment")), _rate_rows(report["by_segment"], "segment")),
-        _("Failure reasons"): ([_("Reason"), _("Count")],
-                               [[row["failure_reason"], row["count"]] for row in report["by_failure_reason"]]),
+        _("Failure reasons"): ([_("Reason"), _("Count")], _reason_rows(report["by_failure_reason"], "failure_reason")),
         _("Days"): ([_("Day"), _("Contacted"), _("Converted"), _("Success rate"), _("Revenue")],
-                    [[row["period"], row["contacted"], row["converted"], row["success_rate"], row["revenue"]]
-                     for row in report["by_day"]]),
+                    [[row["period"], row["contacted"], row["converted"], rate(row["success_rate"]),
+                      money(row["revenue"])] for row in report["by_day"]]),
     }
     if report.get("to_date"):
         sheets[_("Channels to date")] = (_header(_("Channel")), _rate_rows(report["to_date"]["by_channel"], "channel"))
@@ -67,7 +97,7 @@ def summary_text(report: dict) -> str:
                  "roi": _percent(summary["roi"])}, ""]
     for row in report["campaigns"]:
         total = row.get("to_date") or {}
-        lines.append(f"- {row['action'].upper()}: {row['name']} — " + _(
+        lines.append(f"- {str(row.get('action_label', row['action'])).upper()}: {row['name']} — " + _(
             "%(contacted)s contacted, %(converted)s converted (%(rate)s), ROI %(roi)s to date") % {
             "contacted": total.get("contacted", 0), "converted": total.get("converted", 0),
             "rate": _percent(total.get("success_rate")), "roi": _percent(total.get("roi"))})
@@ -81,17 +111,18 @@ def _percent(value) -> str:
 
 BREAKDOWNS = {
     "channels": lambda data, campaigns: (_header(_("Channel")) + [_("Strategy")], [
-        row + [source["strategy"]] for row, source in zip(_rate_rows(data["by_channel"], "channel"),
-                                                          data["by_channel"], strict=True)]),
+        row + [str(source["strategy"])] for row, source in zip(_rate_rows(data["by_channel"], "channel"),
+                                                               data["by_channel"], strict=True)]),
     "managers": lambda data, campaigns: (_header(_("Account manager")),
                                          _rate_rows(data["by_account_manager"], "account_manager")),
     "branches": lambda data, campaigns: (_header(_("Branch")), _rate_rows(data["by_branch"], "branch")),
     "reasons": lambda data, campaigns: ([_("Reason"), _("Count")],
-                                        [[row["failure_reason"], row["count"]] for row in data["by_failure_reason"]]),
+                                        _reason_rows(data["by_failure_reason"], "failure_reason")),
     "trend": lambda data, campaigns: ([_("Period"), _("Contacted"), _("Converted"), _("Success rate"), _("Revenue"),
                                        _("Cost"), _("ROI")],
-                                      [[row["period"], row["contacted"], row["converted"], row["success_rate"],
-                                        row["revenue"], row["cost"], row["roi"]] for row in data["trend"]]),
+                                      [[row["period"], row["contacted"], row["converted"], rate(row["success_rate"]),
+                                        money(row["revenue"]), money(row["cost"]), rate(row["roi"], ROI_FORMAT)]
+                                       for row in data["trend"]]),
     "segments": lambda data, campaigns: (_header(_("Segment")), _rate_rows(data["by_segment"], "segment")),
     "funnel": lambda data, campaigns: ([_("Stage"), _("Count")], [[str(row["stage"]), row["count"]]
                                                                    for row in data["funnel"]]),

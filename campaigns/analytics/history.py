@@ -175,10 +175,14 @@ def import_history(path, *, by=None) -> HistoryReport:
 def _history_campaign(name: str, rows: pd.DataFrame, by) -> tuple[Campaign, bool]:
 
     existing = Campaign.objects.filter(name=name).first()
+    first, last = rows["completed_at"].min(), rows["completed_at"].max()
     if existing:
+        if not existing.launch_job_id:  # an imported campaign spans its contacts (the weeks it belongs to)
+            Campaign.objects.filter(pk=existing.pk).update(
+                launched_at=min(filter(None, [existing.launched_at, first])),
+                closed_at=max(filter(None, [existing.closed_at, last])))
         return existing, False
     owner = by or _fallback_owner()
-    first, last = rows["completed_at"].min(), rows["completed_at"].max()
     campaign = Campaign.objects.create(
         name=name, slug=unique_slug(name), owner=owner, status=Campaign.Status.COMPLETED, launched_at=first,
         closed_at=last, launched_text=_("imported history"), objective=_("Imported from past contacts."),

@@ -1,16 +1,22 @@
-"""Campaign metrics: success rates, costs, ROI and uplift, aggregated in SQL.
+"""Campaign metrics: success rates, costs, ROI and uplift — every figure per launched customer.
 
-One grouped query per breakdown over any set of campaigns (one campaign after an outcome, or all
-of them nightly); Python only shapes the grouped rows. Definitions (also in the reports' notes):
-- tasks: treatment (contact) tasks; the holdout (control) is never contacted;
-- contacted: a contact attempt logged (any contact result); each costs cost_per_contact;
-- reached / interested (interested, call back or converted) / converted: the funnel;
-- success rate = converted / contacted; done rate = done / tasks; contact rate = contacted / tasks;
-- revenue = Σ amounts logged; cost = fixed budget + cost per contact × contacted;
-- ROI = (revenue − cost) / cost (None when nothing has cost anything);
-- uplift = conversion rate of the treatment (converted / tasks) − that of the control group, with a
-  95 % normal-approximation interval; computed only when control outcomes are known (imported or
-  logged), and called significant only when the interval excludes zero.
+The definitions, written once (docs/metrics.md repeats them for readers of the reports):
+- customers ("tasks" in the API, for compatibility): customers launched in the treatment group.
+  A follow-up (call back later) is another attempt on the same customer, never another customer;
+- contacted / reached / interested (interested, call back or converted) / converted: customers
+  with at least one such attempt logged — the funnel, each stage a subset of the one before;
+- attempts: contact attempts logged; each costs the campaign's cost per contact;
+- done: contacted customers whose latest attempt is finished; open: whose latest attempt is open;
+- success rate = converted / contacted; done rate = done / customers; contact rate = contacted / customers;
+- revenue = every amount logged; cost = fixed budget + cost per contact × attempts;
+- ROI = (revenue − cost) / cost (None when nothing has cost anything); revenue per contact = revenue / contacted;
+- by account manager: each customer counts for the manager holding the customer's latest attempt;
+- uplift = treatment conversion (converted / launched treatment customers) − holdout conversion
+  (converted / holdout customers whose outcome is known — imported or logged; unknown ones are left
+  out, never counted as non-converters), with the Newcombe hybrid score 95 % interval (Wilson
+  intervals of each rate combined). Below MIN_UPLIFT_CUSTOMERS in either group it says "not enough
+  data"; it is significant only when the interval excludes zero.
+Rates are fractions with four decimals (0.1170); money is exact (Decimal, sent as a string).
 """
 
 import math
@@ -19,29 +25,18 @@ from decimal import Decimal
 
 from django.db.models import Avg, Count, DecimalField, DurationField, ExpressionWrapper, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils.functional import Promise
 
+from campaigns.analytics.contacts import FIGURES, Key, channel_key, customer_counts, money
 from campaigns.models import Campaign, Task
 
 TREATMENT = Q(group=Task.Group.TREATMENT)
 CONTROL = Q(group=Task.Group.CONTROL)
-INTERESTED = [Task.Response.INTERESTED, Task.Response.CALL_BACK, Task.Response.CONVERTED]
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=2))
 Z95 = 1.959964
-
-
-def counts(prefix: Q = Q()) -> dict:
-    """Aggregates over the rows selected by `prefix` (treatment rows unless told otherwise)."""
-    rows = TREATMENT & prefix
-    return {
-        "tasks": Count("pk", filter=rows),
-        "open": Count("pk", filter=rows & Q(status__in=Task.OPEN_STATUSES)),
-        "done": Count("pk", filter=rows & Q(status=Task.Status.DONE)),
-        "contacted": Count("pk", filter=rows & ~Q(contact_result="")),
-        "reached": Count("pk", filter=rows & Q(contact_result=Task.ContactResult.REACHED)),
-        "interested": Count("pk", filter=rows & Q(response__in=INTERESTED)),
-        "converted": Count("pk", filter=rows & Q(response=Task.Response.CONVERTED)),
-        "revenue": Coalesce(Sum("amount", filter=rows), ZERO),
-    }
+MIN_UPLIFT_CUSTOMERS = 30  # per group: below it an interval says little and is not shown as a result
+UPLIFT_METHOD = "newcombe-hybrid-score"
+EMPTY = {name: 0 for name in FIGURES} | {"revenue": Decimal("0.00")}
 
 
 def fraction(part, whole) -> float | None:
@@ -50,7 +45,7 @@ def fraction(part, whole) -> float | None:
 
 
 def success_rate(converted: int, contacted: int) -> float | None:
-    """Converted / contacted."""
+    """Converted / contacted (customers)."""
     return fraction(converted, contacted)
 
 
@@ -59,100 +54,146 @@ def roi(revenue, cost) -> float | None:
     return round(float((Decimal(revenue) - Decimal(cost)) / Decimal(cost)), 4) if cost else None
 
 
+def contact_cost(cost_per_contact, attempts: int) -> Decimal:
+    return (Decimal(cost_per_contact or 0) * attempts).quantize(Decimal("0.01"))
+
+
 def rates(row: dict, *, cost_fixed=None, cost_per_contact=None) -> dict:
-    """Add the rates (fractions, 4 decimals) and, with costs, cost / ROI / revenue per contact."""
+    """A customer-count row with its rates (fractions, 4 decimals) and, with costs, cost and ROI.
+
+    `tasks` is the launched customers (the name the API has always used)."""
     row = dict(row)
-    tasks, contacted = row.get("tasks") or 0, row.get("contacted") or 0
+    customers, contacted = row.get("customers") or 0, row.get("contacted") or 0
+    row["tasks"] = customers
     row["success_rate"] = success_rate(row["converted"], contacted)
-    row["done_rate"] = fraction(row["done"], tasks)
-    row["contact_rate"] = fraction(contacted, tasks)
-    row["revenue_per_contact"] = round(float(row["revenue"]) / contacted, 2) if contacted else None
+    row["done_rate"] = fraction(row.get("done") or 0, customers)
+    row["contact_rate"] = fraction(contacted, customers)
+    row["revenue_per_contact"] = (row["revenue"] / contacted).quantize(Decimal("0.01")) if contacted else None
     if cost_fixed is not None:
-        cost = Decimal(cost_fixed) + Decimal(cost_per_contact) * contacted
+        cost = Decimal(cost_fixed) + contact_cost(cost_per_contact, row.get("attempts") or 0)
         row["cost"] = cost
         row["roi"] = roi(row["revenue"], cost)
     return row
 
 
-def uplift(*, treated: int, treated_converted: int, control: int, control_converted: int, known: bool) -> dict | None:
-    """Difference in conversion rate, treatment minus control, with its 95 % interval."""
-    if not known or not treated or not control:
-        return None
-    p1, p2 = treated_converted / treated, control_converted / control
-    error = math.sqrt(p1 * (1 - p1) / treated + p2 * (1 - p2) / control)
+def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion."""
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z / (1 + z * z / trials) * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe_interval(x1: int, n1: int, x2: int, n2: int, z: float = Z95) -> tuple[float, float]:
+    """Newcombe's hybrid score interval (method 10, 1998) for p1 − p2."""
+    p1, p2 = x1 / n1, x2 / n2
+    low1, high1 = wilson(x1, n1, z)
+    low2, high2 = wilson(x2, n2, z)
     difference = p1 - p2
-    low, high = difference - Z95 * error, difference + Z95 * error
-    return {"treatment_rate": round(p1, 4), "control_rate": round(p2, 4), "uplift": round(difference, 4),
-            "ci_low": round(low, 4), "ci_high": round(high, 4), "significant": low > 0 or high < 0}
+    return (difference - math.sqrt((p1 - low1) ** 2 + (high2 - p2) ** 2),
+            difference + math.sqrt((high1 - p1) ** 2 + (p2 - low2) ** 2))
 
 
-def campaign_metrics(campaign_ids: list[int] | None = None) -> dict[int, dict]:
-    """Every metric and breakdown for the given campaigns (all when None), keyed by campaign id."""
+def uplift(*, treated: int, treated_converted: int, control_known: int, control_converted: int,
+           control: int) -> dict:
+    """Treatment minus holdout conversion with its Newcombe 95 % interval, or "not enough data"."""
+    enough = treated >= MIN_UPLIFT_CUSTOMERS and control_known >= MIN_UPLIFT_CUSTOMERS
+    result = {"value": None, "ci_low": None, "ci_high": None, "significant": False, "method": UPLIFT_METHOD,
+              "enough_data": enough, "minimum": MIN_UPLIFT_CUSTOMERS,
+              "treatment": {"customers": treated, "converted": treated_converted,
+                            "rate": fraction(treated_converted, treated)},
+              "control": {"customers": control, "known": control_known, "converted": control_converted,
+                          "rate": fraction(control_converted, control_known)}}
+    if enough:
+        low, high = newcombe_interval(treated_converted, treated, control_converted, control_known)
+        result.update(value=round(treated_converted / treated - control_converted / control_known, 4),
+                      ci_low=round(low, 4), ci_high=round(high, 4), significant=low > 0 or high < 0)
+    return result
+
+
+def campaign_metrics(campaign_ids: list[int] | None = None, *, as_of=None) -> dict[int, dict]:
+    """Every metric and breakdown for the given campaigns (all when None), keyed by campaign id;
+    with `as_of`, as they stood at that moment."""
     campaigns = Campaign.objects.all() if campaign_ids is None else Campaign.objects.filter(pk__in=campaign_ids)
     info = {row["pk"]: row for row in campaigns.values("pk", "status", "audience_size", "excluded", "holdout_size",
                                                         "cost_fixed", "cost_per_contact", "channel")}
     tasks = Task.objects.filter(campaign_id__in=list(info)) if campaign_ids is not None else Task.objects.all()
-    duration = ExpressionWrapper(F("completed_at") - F("created_at"), output_field=DurationField())
-    totals = {row["campaign_id"]: row for row in tasks.values("campaign_id").annotate(
-        **counts(), control=Count("pk", filter=CONTROL),
-        control_converted=Count("pk", filter=CONTROL & Q(response=Task.Response.CONVERTED)),
-        control_known=Count("pk", filter=CONTROL & Q(completed_at__isnull=False)),
-        time_to_outcome=Avg(duration, filter=TREATMENT & Q(completed_at__isnull=False)),
-    ).order_by()}
-    treatment = tasks.filter(TREATMENT)
+    totals = {row["campaign_id"]: row for row in customer_counts(tasks, as_of=as_of)}
+    control = _control(tasks, as_of)
     breakdowns = {
-        "by_channel": _grouped(treatment, "channel", "channel"),
-        "by_account_manager": _grouped(treatment, "assignee__username", "account_manager"),
-        "by_branch": _grouped(treatment, "customer__branch__code", "branch"),
+        "by_channel": _grouped(customer_counts(tasks, keys=(channel_key(),), as_of=as_of), "channel"),
+        "by_account_manager": _grouped(customer_counts(tasks, by_account_manager=True, as_of=as_of),
+                                       "account_manager"),
+        "by_branch": _grouped(customer_counts(tasks, keys=(Key("branch", F("customer__branch__code")),),
+                                              as_of=as_of), "branch"),
     }
+    logged = tasks.filter(TREATMENT, completed_at__isnull=False)
+    if as_of is not None:
+        logged = logged.filter(completed_at__lt=as_of)
+    duration = ExpressionWrapper(F("completed_at") - F("created_at"), output_field=DurationField())
+    hours = dict(logged.filter(follow_up_of__isnull=True).values("campaign_id")
+                 .annotate(mean=Avg(duration)).values_list("campaign_id", "mean").order_by())
     reasons = defaultdict(list)
-    for row in (treatment.filter(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED])
+    for row in (logged.filter(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED])
                 .values("campaign_id", "failure_reason").annotate(count=Count("pk")).order_by("-count")):
         reasons[row["campaign_id"]].append({"reason": row["failure_reason"], "count": row["count"]})
     days = defaultdict(list)
-    for row in (treatment.filter(completed_at__isnull=False).annotate(day=TruncDate("completed_at"))
+    for row in (logged.annotate(day=TruncDate("completed_at"))
                 .values("campaign_id", "day").annotate(done=Count("pk"), converted=Count(
                     "pk", filter=Q(response=Task.Response.CONVERTED)), revenue=Coalesce(Sum("amount"), ZERO))
                 .order_by("day")):
-        days[row["campaign_id"]].append({"day": row["day"].isoformat(), "done": row["done"],
-                                         "converted": row["converted"], "revenue": row["revenue"]})
+        days[row["campaign_id"]].append({"day": row["day"].isoformat(), "outcomes": row["done"],
+                                         "converted": row["converted"], "revenue": money(row["revenue"])})
     result = {}
     for pk, campaign in info.items():
-        total = totals.get(pk) or {key: 0 for key in ("tasks", "open", "done", "contacted", "reached", "interested",
-                                                     "converted", "control", "control_converted", "control_known")}
-        total.setdefault("revenue", Decimal(0))
-        seconds = total.get("time_to_outcome")
-        figures = rates({key: total[key] for key in ("tasks", "open", "done", "contacted", "reached", "interested",
-                                                    "converted", "revenue")},
-                        cost_fixed=campaign["cost_fixed"], cost_per_contact=campaign["cost_per_contact"])
+        total = totals.get(pk) or EMPTY
+        held = control.get(pk) or {"control": 0, "known": 0, "converted": 0}
+        figures = rates({name: total[name] for name in FIGURES}, cost_fixed=campaign["cost_fixed"],
+                        cost_per_contact=campaign["cost_per_contact"])
+        mean = hours.get(pk)
         result[pk] = {
             "campaign": pk, "status": campaign["status"], "audience": campaign["audience_size"] or 0,
-            "excluded": campaign["excluded"] or {}, "holdout": total["control"],
+            "excluded": campaign["excluded"] or {}, "holdout": held["control"], "holdout_known": held["known"],
             **figures,
-            "hours_to_outcome": round(seconds.total_seconds() / 3600, 1) if seconds is not None else None,
-            "uplift": uplift(treated=total["tasks"], treated_converted=total["converted"], control=total["control"],
-                             control_converted=total["control_converted"], known=bool(total["control_known"])),
+            "hours_to_outcome": round(mean.total_seconds() / 3600, 1) if mean is not None else None,
+            "uplift": uplift(treated=figures["customers"], treated_converted=figures["converted"],
+                             control=held["control"], control_known=held["known"],
+                             control_converted=held["converted"]),
             **{name: rows.get(pk, []) for name, rows in breakdowns.items()},
             "by_failure_reason": reasons.get(pk, []), "by_day": days.get(pk, []),
         }
     return result
 
 
-def _grouped(tasks, field: str, label: str) -> dict[int, list[dict]]:
+def _control(tasks, as_of) -> dict[int, dict]:
+    """Holdout customers, those whose outcome is known (imported or logged) and their conversions."""
+    rows = tasks.filter(CONTROL)
+    known = Q(completed_at__isnull=False)
+    if as_of is not None:
+        rows, known = rows.filter(created_at__lt=as_of), known & Q(completed_at__lt=as_of)
+    return {row.pop("campaign_id"): row for row in rows.values("campaign_id").annotate(
+        control=Count("customer_id", distinct=True), known=Count("customer_id", filter=known, distinct=True),
+        converted=Count("customer_id", filter=known & Q(response=Task.Response.CONVERTED), distinct=True),
+    ).order_by()}
+
+
+def _grouped(rows: list[dict], label: str) -> dict[int, list[dict]]:
     grouped = defaultdict(list)
-    for row in tasks.values("campaign_id", field).annotate(**counts()).order_by(field):
-        value = row.pop(field)
+    for row in sorted(rows, key=lambda row: row[label] or ""):
         campaign_id = row.pop("campaign_id")
-        grouped[campaign_id].append({label: value or "", **rates(row)})
+        grouped[campaign_id].append({label: row.pop(label) or "", **rates(row)})
     return grouped
 
 
 def jsonable(value):
-    """Decimals and dates as strings, recursively: what the stored metrics and the API carry."""
+    """Money as exact decimal strings ("1234.50"), lazy labels as text, recursively: what the stored
+    metrics and every JSON answer carry (never a float: 99,999,999,999,999.99 must come back as sent)."""
     if isinstance(value, dict):
         return {key: jsonable(item) for key, item in value.items()}
     if isinstance(value, list):
         return [jsonable(item) for item in value]
     if isinstance(value, Decimal):
         return str(value.quantize(Decimal("0.01")))
+    if isinstance(value, Promise):
+        return str(value)
     return value

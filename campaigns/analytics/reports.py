@@ -1,24 +1,28 @@
 """Reports: the dashboard over a period and the weekly operations review (reads only).
 
-Activity in a period counts the outcomes logged (completed) in it; costs are the fixed budgets of
-campaigns launched in it plus cost per contact for the contacts in it. Campaign rows also carry
-their stored to-date metrics (campaigns.results), which is what stop / keep / grow is judged on.
+Activity in a period counts the customers with an outcome logged (completed) in it, per launched
+customer as metrics defines; costs are the fixed budgets of campaigns launched in it plus cost per
+contact for the attempts in it. Campaign rows also carry their to-date figures — as of the end of
+the week in the weekly review — which is what stop / keep / grow is judged on.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Q, Sum, TextField, Value
-from django.db.models.functions import Coalesce, NullIf, TruncDate
+from django.db.models import Count, F, Q, Sum, TextField, Value
+from django.db.models.functions import Coalesce, ExtractIsoYear, ExtractWeek, NullIf, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from campaigns.analytics.metrics import TREATMENT, ZERO, counts, jsonable, rates, roi, success_rate
+from campaigns.analytics.contacts import FIGURES, Key, channel_key, customer_counts, money
+from campaigns.analytics.metrics import TREATMENT, ZERO, campaign_metrics, contact_cost, jsonable, rates, roi, success_rate
 from campaigns.analytics.stored import stored_metrics
 from campaigns.models import Campaign, Task
 
 MIN_CONTACTS_TO_JUDGE = 100
+ACTIONS = {"stop": _lazy("Stop"), "keep": _lazy("Keep"), "grow": _lazy("Grow")}
 GROW_ROI, GROW_RATE_FACTOR, STOP_RATE_FACTOR = 0.5, 1.5, 0.5
 
 
@@ -32,6 +36,7 @@ def rules() -> list[str]:
           "better — unless the holdout shows it does significantly worse than not contacting.") % {
             "roi": f"{GROW_ROI:.0%}".replace("%", " %"), "factor": GROW_RATE_FACTOR},
         _("Otherwise keep."),
+        _("No contacts in the week reviewed: keep — a campaign is not grown on a week that added nothing."),
     ]
 
 
@@ -65,47 +70,68 @@ def iso_week(text: str | None, *, today: date | None = None) -> Period:
     return Period(start, start + timedelta(days=6), f"{year}-W{week:02d}")
 
 
-def activity(period: Period | None, campaign_ids: list[int] | None = None) -> dict:
-    """KPIs, funnel and breakdowns of the outcomes logged in the period (all time when None)."""
-    tasks = Task.objects.filter(TREATMENT)
+def activity(period: Period | None, campaign_ids: list[int] | None = None, *, as_of=None) -> dict:
+    """KPIs, funnel and breakdowns of the customers with an outcome logged in the period — or, with
+    no period, of every launched customer (up to `as_of` when given). Counts are per launched
+    customer (see metrics); costs are fixed budgets of campaigns launched in the period plus cost
+    per contact attempt logged in it."""
+    tasks = Task.objects.all()
     launched = Campaign.objects.exclude(launched_at=None)
     if period is not None:
         low, high = period.bounds
         tasks = tasks.filter(completed_at__gte=low, completed_at__lt=high)
         launched = launched.filter(launched_at__gte=low, launched_at__lt=high)
+    if as_of is not None:
+        launched = launched.filter(launched_at__lt=as_of)
     if campaign_ids is not None:
         tasks, launched = tasks.filter(campaign_id__in=campaign_ids), launched.filter(pk__in=campaign_ids)
-    contacted = ~Q(contact_result="")
-    money = DecimalField(max_digits=18, decimal_places=2)
-    totals = tasks.aggregate(**counts(), contact_cost=Coalesce(Sum("campaign__cost_per_contact", filter=contacted,
-                                                                    output_field=money), ZERO))
-    fixed = launched.aggregate(fixed=Coalesce(Sum("cost_fixed"), ZERO))["fixed"]
-    summary = rates({key: totals[key] for key in ("tasks", "done", "contacted", "reached", "interested", "converted",
-                                                  "revenue")})
-    cost = fixed + totals["contact_cost"]
+    per_campaign = customer_counts(tasks, as_of=as_of)
+    active = sorted(row["campaign_id"] for row in per_campaign)
+    per_contact = dict(Campaign.objects.filter(pk__in=active).values_list("pk", "cost_per_contact"))
+    totals = {name: sum(row[name] for row in per_campaign) for name in FIGURES}
+    totals["revenue"] = money(totals["revenue"])
+    fixed = money(launched.aggregate(fixed=Coalesce(Sum("cost_fixed"), ZERO))["fixed"])
+    cost = fixed + sum((contact_cost(per_contact[row["campaign_id"]], row["attempts"]) for row in per_campaign),
+                       Decimal("0.00"))
+    summary = rates(totals)
     summary.update(cost=cost, fixed_cost=fixed, roi=roi(summary["revenue"], cost))
-    active = list(tasks.values_list("campaign_id", flat=True).distinct().order_by())
-    summary["audience"] = Campaign.objects.filter(pk__in=active).aggregate(
-        audience=Coalesce(Sum("audience_size"), 0))["audience"]
-    by_channel = [rates(row) for row in tasks.values("channel").annotate(**counts()).order_by("channel")]
+    if period is not None:
+        # Every customer counted here had an outcome logged in the period: done and contact rates
+        # would be 1 by construction. Launches in the period are what it adds instead.
+        for name in ("tasks", "customers", "done", "open", "done_rate", "contact_rate"):
+            summary.pop(name)
+        launches = Task.objects.filter(TREATMENT, follow_up_of__isnull=True, created_at__gte=low, created_at__lt=high)
+        summary["launched"] = (launches.filter(campaign_id__in=campaign_ids) if campaign_ids is not None
+                               else launches).count()
+    stages = [(_("Contacted"), "contacted"), (_("Reached"), "reached"), (_("Interested"), "interested"),
+              (_("Converted"), "converted")]
+    if period is None:
+        stages.insert(0, (_("Launched customers"), "customers"))
+    by_channel = [rates(row) for row in customer_counts(tasks, keys=(channel_key(),), by_campaign=False,
+                                                        as_of=as_of)]
+    by_channel.sort(key=lambda row: row["channel"] or "")
+    segment = Coalesce("campaign__segment__name", NullIf("campaign__launched_text", Value("")), "campaign__text",
+                       output_field=TextField())
+    logged = tasks.filter(TREATMENT).exclude(completed_at=None)
+    if as_of is not None:
+        logged = logged.filter(completed_at__lt=as_of)
     return {
         "summary": summary,
-        "funnel": [{"stage": stage, "count": summary[key]} for stage, key in (
-            (_("Audience"), "audience"), (_("Contacted"), "contacted"), (_("Reached"), "reached"),
-            (_("Interested"), "interested"), (_("Converted"), "converted"))],
+        "funnel": [{"stage": stage, "count": summary[key]} for stage, key in stages],
         "by_channel": _quadrants(by_channel, summary["success_rate"]),
         "median_volume": _median_volume(by_channel),
         "by_account_manager": sorted(
-            ({"account_manager": row.pop("assignee__username") or "", **rates(row)}
-             for row in tasks.values("assignee__username").annotate(**counts())),
-            key=lambda row: (-row["converted"], -(row["success_rate"] or 0), row["account_manager"])),
-        "by_branch": [{"branch": row.pop("customer__branch__code") or "", **rates(row)}
-                      for row in tasks.values("customer__branch__code").annotate(**counts())
-                      .order_by("customer__branch__code")],
-        "by_failure_reason": list(tasks.filter(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED])
+            (rates(row) for row in customer_counts(tasks, by_campaign=False, by_account_manager=True, as_of=as_of)),
+            key=lambda row: (-row["converted"], -(row["success_rate"] or 0), row["account_manager"] or "")),
+        "by_branch": sorted((rates(row) for row in customer_counts(
+            tasks, keys=(Key("branch", F("customer__branch__code")),), by_campaign=False, as_of=as_of)),
+            key=lambda row: row["branch"] or ""),
+        "by_failure_reason": list(logged.filter(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED])
                                   .values("failure_reason").annotate(count=Count("pk")).order_by("-count")),
-        "by_segment": _by_segment(tasks),
-        "trend": _trend(tasks, period, campaign_ids),
+        "by_segment": sorted((rates(row) for row in customer_counts(tasks, keys=(Key("segment", segment),),
+                                                                   by_campaign=False, as_of=as_of)),
+                             key=lambda row: (-row["converted"], row["segment"] or "")),
+        "trend": _trend(tasks, launched, period, per_contact, as_of),
         "campaign_ids": active,
     }
 
@@ -126,79 +152,80 @@ def _quadrants(rows: list[dict], overall_rate: float | None) -> list[dict]:
     return rows
 
 
-def _trend(tasks, period: Period | None, campaign_ids: list[int] | None = None) -> list[dict]:
-    """Per ISO week of the period (per day for one week): contacts, conversions, success rate,
-    revenue, cost (cost per contact of that week's contacts + budgets of campaigns launched in it), ROI."""
-    money = DecimalField(max_digits=18, decimal_places=2)
-    rows = (tasks.exclude(completed_at=None).annotate(day=TruncDate("completed_at")).values("day")
-            .annotate(contacted=Count("pk", filter=~Q(contact_result="")),
-                      converted=Count("pk", filter=Q(response=Task.Response.CONVERTED)),
-                      revenue=Coalesce(Sum("amount"), ZERO),
-                      cost=Coalesce(Sum("campaign__cost_per_contact", filter=~Q(contact_result=""), output_field=money),
-                                    ZERO)).order_by("day"))
-    launches = Campaign.objects.exclude(launched_at=None)
-    if period is not None:
-        low, high = period.bounds
-        launches = launches.filter(launched_at__gte=low, launched_at__lt=high)
-    if campaign_ids is not None:
-        launches = launches.filter(pk__in=campaign_ids)
-    fixed = launches.annotate(day=TruncDate("launched_at")).values("day").annotate(cost=Sum("cost_fixed")).order_by()
+def _trend(tasks, launched, period: Period | None, per_contact: dict, as_of) -> list[dict]:
+    """Per ISO week of the period (per day for one week): customers contacted and converted in it,
+    success rate, revenue, cost (cost per attempt of that week's attempts + budgets of campaigns
+    launched in it) and ROI."""
     one_week = period is not None and (period.end - period.start).days < 7
+    keys = ((Key("day", TruncDate("completed_at")),) if one_week else
+            (Key("year", ExtractIsoYear("completed_at")), Key("week", ExtractWeek("completed_at"))))
 
-    def key(day) -> str:
+    def label(row) -> str | None:
+        if one_week:
+            day = row["day"]  # a date, or its ISO text where the database hands raw SQL text back
+            return (day if isinstance(day, str) else day.isoformat()) if day else None
+        return f"{row['year']}-W{row['week']:02d}" if row["year"] else None
+
+    def bucket_of(day) -> str:
         year, week, _weekday = day.isocalendar()
         return day.isoformat() if one_week else f"{year}-W{week:02d}"
 
     buckets: dict[str, dict] = {}
-    empty = {"contacted": 0, "converted": 0, "revenue": Decimal(0), "cost": Decimal(0)}
-    for row in rows:
-        bucket = buckets.setdefault(key(row["day"]), {"period": key(row["day"]), **empty})
-        for name in ("contacted", "converted", "revenue", "cost"):
-            bucket[name] += row[name]
-    for row in fixed:
-        bucket = buckets.setdefault(key(row["day"]), {"period": key(row["day"]), **empty})
-        bucket["cost"] += row["cost"] or 0
+    empty = {"contacted": 0, "converted": 0, "revenue": Decimal("0.00"), "cost": Decimal("0.00")}
+    for row in customer_counts(tasks.exclude(completed_at=None), keys=keys, as_of=as_of):
+        name = label(row)
+        if name is None:
+            continue
+        bucket = buckets.setdefault(name, {"period": name, **empty})
+        bucket["contacted"] += row["contacted"]
+        bucket["converted"] += row["converted"]
+        bucket["revenue"] += row["revenue"]
+        bucket["cost"] += contact_cost(per_contact.get(row["campaign_id"], 0), row["attempts"])
+    zone = timezone.get_current_timezone()
+    for launched_at, fixed in launched.values_list("launched_at", "cost_fixed"):
+        name = bucket_of(launched_at.astimezone(zone).date())
+        bucket = buckets.setdefault(name, {"period": name, **empty})
+        bucket["cost"] += fixed or 0
     for bucket in buckets.values():
         bucket["success_rate"] = success_rate(bucket["converted"], bucket["contacted"])
         bucket["roi"] = roi(bucket["revenue"], bucket["cost"])
     return [buckets[name] for name in sorted(buckets)]
 
 
-def _by_segment(tasks) -> list[dict]:
-    """Results per audience: the saved segment a campaign used, or its own expression."""
-    label = Coalesce("campaign__segment__name", NullIf("campaign__launched_text", Value("")), "campaign__text",
-                     output_field=TextField())
-    rows = tasks.annotate(segment=label).values("segment").annotate(**counts()).order_by()
-    return sorted(({**rates(row), "segment": row["segment"] or ""} for row in rows),
-                  key=lambda row: (-row["converted"], row["segment"]))
+def recommend(figures: dict, average_rate: float | None, *, active: bool = True) -> tuple[str, str]:
+    """stop / keep / grow for a campaign's to-date figures, with the rule that decided it.
 
-
-def recommend(figures: dict, average_rate: float | None) -> tuple[str, str]:
-    """stop / keep / grow for a campaign's to-date figures, with the rule that decided it."""
+    `active` is False for a campaign without contacts in the week reviewed: it is never grown on
+    figures that week added nothing to."""
     contacted, rate, roi = figures.get("contacted") or 0, figures.get("success_rate"), figures.get("roi")
     lift = figures.get("uplift") or {}
     if contacted < MIN_CONTACTS_TO_JUDGE:
         return "keep", rules()[0]
     if (roi is not None and roi < 0) or (rate is not None and average_rate and rate < STOP_RATE_FACTOR * average_rate):
         return "stop", rules()[1]
-    worse_than_holdout = lift.get("significant") and (lift.get("uplift") or 0) < 0
+    worse_than_holdout = lift.get("significant") and (lift.get("value") or 0) < 0
     if not worse_than_holdout and ((roi is not None and roi >= GROW_ROI) or (
             roi is None and rate is not None and average_rate and rate >= GROW_RATE_FACTOR * average_rate)):
+        if not active:
+            return "keep", rules()[4]
         return "grow", rules()[2]
     return "keep", rules()[3]
 
 
-def campaign_rows(campaign_ids: list[int], week_activity: dict[int, dict] | None, average_rate) -> list[dict]:
-    metrics = stored_metrics(campaign_ids)
+def campaign_rows(campaign_ids: list[int], week_activity: dict[int, dict] | None, average_rate,
+                  figures: dict[int, dict] | None = None) -> list[dict]:
+    """A row per campaign with its to-date figures (the stored ones unless given) and its action."""
+    metrics = figures if figures is not None else stored_metrics(campaign_ids)
     campaigns = Campaign.objects.filter(pk__in=campaign_ids).select_related("owner").order_by("name")
     rows = []
     for campaign in campaigns:
         to_date = metrics.get(campaign.pk, {})
-        action, reason = recommend(_numbers(to_date), average_rate)
+        active = week_activity is None or campaign.pk in week_activity
+        action, reason = recommend(_numbers(to_date), average_rate, active=active)
         rows.append({"id": campaign.pk, "name": campaign.name, "slug": campaign.slug, "status": campaign.status,
-                     "channel": campaign.channel, "owner": campaign.owner.username,
-                     "period": (week_activity or {}).get(campaign.pk), "to_date": to_date,
-                     "action": action, "reason": reason})
+                     "status_label": campaign.get_status_display(), "channel": campaign.channel,
+                     "owner": campaign.owner.username, "period": (week_activity or {}).get(campaign.pk),
+                     "to_date": to_date, "action": action, "action_label": ACTIONS[action], "reason": reason})
     return rows
 
 
@@ -210,32 +237,38 @@ def _numbers(stored: dict) -> dict:
 
 def per_campaign_activity(period: Period) -> dict[int, dict]:
     low, high = period.bounds
-    rows = (Task.objects.filter(TREATMENT, completed_at__gte=low, completed_at__lt=high).values("campaign_id")
-            .annotate(**counts()).order_by())
-    return {row.pop("campaign_id"): rates(row) for row in rows}
+    rows = customer_counts(Task.objects.filter(completed_at__gte=low, completed_at__lt=high))
+    result = {}
+    for row in rows:
+        figures = rates(row)
+        for name in ("tasks", "customers", "done", "open", "done_rate", "contact_rate"):
+            figures.pop(name)  # 1 by construction in a period (see activity)
+        result[row["campaign_id"]] = figures
+    return result
 
 
 def weekly_report(week: str | None) -> dict:
-    """The operations review of one ISO week: the week's activity and every campaign that was
-    running, active, created or closed in it, with stop / keep / grow."""
+    """The operations review of one ISO week: the week's activity, and every launched campaign that
+    was running in it, had contacts in it, or was launched or closed in it, with its figures as of
+    the end of the week and stop / keep / grow. Drafts are not reviewed; imported history belongs
+    to the weeks of its contacts (its launch and close are its first and last contact)."""
     period = iso_week(week)
     week_activity = activity(period)
     low, high = period.bounds
-    involved = set(week_activity["campaign_ids"]) | set(Campaign.objects.filter(
-        Q(status=Campaign.Status.RUNNING, launched_at__lt=high) | Q(created_at__gte=low, created_at__lt=high)
-        | Q(closed_at__gte=low, closed_at__lt=high) | Q(launched_at__gte=low, launched_at__lt=high))
-        .values_list("pk", flat=True))
-    to_date = activity(None, sorted(involved)) if involved else None
+    involved = set(week_activity["campaign_ids"]) | set(Campaign.objects.exclude(launched_at=None).filter(
+        Q(launched_at__lt=high) & (Q(closed_at=None) | Q(closed_at__gte=low))).values_list("pk", flat=True))
+    to_date = activity(None, sorted(involved), as_of=high) if involved else None
     average = to_date["summary"]["success_rate"] if to_date else None
+    figures = {pk: jsonable(row) for pk, row in campaign_metrics(sorted(involved), as_of=high).items()}
     return jsonable({
         "week": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
-        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "as_of": high.isoformat(), "generated_at": timezone.now().isoformat(timespec="seconds"),
         "summary": week_activity["summary"], "funnel": week_activity["funnel"],
         "by_channel": week_activity["by_channel"], "by_account_manager": week_activity["by_account_manager"],
         "by_branch": week_activity["by_branch"], "by_segment": week_activity["by_segment"],
         "by_failure_reason": week_activity["by_failure_reason"],
         "by_day": week_activity["trend"],
         "to_date": ({"summary": to_date["summary"], "by_channel": to_date["by_channel"]} if to_date else None),
-        "campaigns": campaign_rows(sorted(involved), per_campaign_activity(period), average),
+        "campaigns": campaign_rows(sorted(involved), per_campaign_activity(period), average, figures),
         "rules": rules(),
     })

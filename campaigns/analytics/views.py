@@ -8,6 +8,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
@@ -65,9 +66,19 @@ def dashboard(request):
     return render(request, "campaigns/reports/dashboard.html", {
         "data": data, "campaigns": campaigns, "charts": charts, "presets": PRESETS, "preset": preset,
         "period": period, "label": period.label if period else label, "query": request.GET.urlencode(),
+        "counted": _what_is_counted(campaigns),
         "campaign_choices": Campaign.objects.exclude(launched_at=None).order_by("name").values_list("pk", "name"),
         "chosen": int(chosen) if chosen.isdigit() else None,
     })
+
+
+def _what_is_counted(campaigns: list[dict]) -> str:
+    """The headline says which campaigns its figures add up (all time mixes imported history in)."""
+    names = [row["name"] for row in campaigns]
+    if len(names) <= 5:
+        return ngettext("%(count)d campaign: %(names)s", "%(count)d campaigns: %(names)s", len(names)) % {
+            "count": len(names), "names": ", ".join(names)}
+    return ngettext("%(count)d campaign", "%(count)d campaigns", len(names)) % {"count": len(names)}
 
 
 @manager_required

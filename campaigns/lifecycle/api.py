@@ -9,11 +9,12 @@ from rest_framework.response import Response
 from accounts.permissions import IsManager
 from accounts.selectors import account_managers
 from campaigns.analytics.selectors import campaign_stats
+from campaigns.analytics.serializers import CampaignStatsSerializer
 from campaigns.lifecycle import services
 from campaigns.lifecycle.filters import CampaignFilter
 from campaigns.lifecycle.selectors import campaigns_list
 from campaigns.models import Campaign
-from core.api import JobSerializer
+from core.api import ConflictSerializer, JobSerializer
 from segments.compiler import checked_expression
 from segments.expression import ExpressionError
 from segments.models import Segment
@@ -108,7 +109,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return Response(CampaignSerializer(campaign, context={"request": request}).data)
 
     @extend_schema(request=None, responses={202: inline_serializer("LaunchAccepted", {
-        "job": serializers.UUIDField(), "status": JobSerializer()})})
+        "job": serializers.UUIDField(), "status": JobSerializer()}), 409: ConflictSerializer})
     @action(detail=True, methods=["post"])
     def launch(self, request, pk=None):
         """Launch now: 202 {job, status} (as the import answers; follow it at /api/v1/jobs/{job}/); the
@@ -126,39 +127,30 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         """What a launch would do now: audience, exclusions by reason, holdout and tasks."""
         return Response(services.launch_preview(campaign=self.get_object()).as_dict())
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses={200: CampaignSerializer, 409: ConflictSerializer})
     @action(detail=True, methods=["post"])
     def schedule(self, request, pk=None):
         """Launch by itself at start_at (which must be in the future)."""
         return self._transition(request, services.schedule_campaign)
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses={200: CampaignSerializer, 409: ConflictSerializer})
     @action(detail=True, methods=["post"])
     def unschedule(self, request, pk=None):
         return self._transition(request, services.unschedule_campaign)
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses={200: CampaignSerializer, 409: ConflictSerializer})
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         """Close a running campaign; open tasks are cancelled."""
         return self._transition(request, services.complete_campaign)
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses={200: CampaignSerializer, 409: ConflictSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._transition(request, services.cancel_campaign)
 
-    @extend_schema(responses={200: inline_serializer("CampaignStats", {
-        "audience": serializers.IntegerField(), "excluded": serializers.DictField(),
-        "holdout": serializers.IntegerField(), "tasks": serializers.IntegerField(),
-        "done": serializers.IntegerField(), "contacted": serializers.IntegerField(),
-        "converted": serializers.IntegerField(), "success_rate": serializers.FloatField(allow_null=True),
-        "revenue": serializers.DecimalField(max_digits=18, decimal_places=2),
-        "cost": serializers.DecimalField(max_digits=18, decimal_places=2),
-        "roi": serializers.FloatField(allow_null=True),
-        "by_channel": serializers.ListField(child=serializers.DictField()),
-        "by_account_manager": serializers.ListField(child=serializers.DictField())})})
+    @extend_schema(responses={200: CampaignStatsSerializer})
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
         """Audience, exclusions, holdout, work done and results; rates as fractions (0.1170)."""
-        return Response(campaign_stats(self.get_object()))
+        return Response(CampaignStatsSerializer(campaign_stats(self.get_object())).data)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pyroaring import BitMap
 
@@ -164,7 +165,7 @@ def _write_tasks(campaign: Campaign, assignment: Assignment, treatment: int, now
                "created_at", "updated_at"]
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
-    due = ops.adapt_datefield_value(task_due_date(campaign, now.date()))
+    due = ops.adapt_datefield_value(task_due_date(campaign, timezone.localdate(now)))
     # WHERE 1 = 1 keeps SQLite from reading ON CONFLICT as part of the join (its documented
     # parsing ambiguity for INSERT … SELECT … ON CONFLICT).
     sql = f"""

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
+from campaigns.templatetags.campaigns_extras import percent
 
 
 class CampaignTable(tables.Table):
@@ -13,7 +14,7 @@ class CampaignTable(tables.Table):
     name = tables.Column(linkify=("campaigns:detail", {"pk": tables.A("pk")}))
     status = tables.Column()
     audience_size = tables.Column(verbose_name=_("Audience"), attrs={"td": {"class": "num"}})
-    task_count = tables.Column(verbose_name=_("Tasks"), attrs={"td": {"class": "num"}})
+    task_count = tables.Column(verbose_name=_("Customers launched"), attrs={"td": {"class": "num"}})
     progress = tables.Column(verbose_name=_("Done"), empty_values=(), orderable=False, attrs={"td": {"class": "num"}})
     success = tables.Column(verbose_name=_("Success rate"), empty_values=(), orderable=False,
                             attrs={"td": {"class": "num"}})
@@ -40,12 +41,10 @@ class CampaignTable(tables.Table):
         if rate is None:
             return "—"
         return format_html('<span class="bar"><span class="fill audience" data-width="{}"></span></span> {}',
-                           f"{rate * 100:.0f}", f"{rate:.0%}")
+                           f"{rate * 100:.0f}", percent(rate, 0))
 
-    def render_success(self, record):
-        rate = self._figure(record, "success_rate")
-        return "—" if rate is None else f"{rate:.2%}"
+    def render_success(self, record):  # formatted as on every other page (campaigns_extras.percent)
+        return percent(self._figure(record, "success_rate"))
 
     def render_roi(self, record):
-        roi = self._figure(record, "roi")
-        return "—" if roi is None else f"{roi:.0%}"
+        return percent(self._figure(record, "roi"), 0)

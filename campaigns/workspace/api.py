@@ -18,7 +18,11 @@ from campaigns.workspace.selectors import tasks_visible_to
 class TaskSerializer(serializers.ModelSerializer):
     campaign_name = serializers.CharField(source="campaign.name", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Blank until an outcome is logged: declared so, or generated clients reject the empty value.
+    contact_result = serializers.ChoiceField(choices=Task.ContactResult.choices, allow_blank=True, read_only=True)
+    response = serializers.ChoiceField(choices=Task.Response.choices, allow_blank=True, read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                            help_text=_("None for holdout customers: nobody contacts them."))
 
     class Meta:
         model = Task
@@ -65,7 +69,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     filterset_class = TaskFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    @extend_schema(request=OutcomeInput, responses={200: TaskSerializer, 409: TaskSerializer})
+    @extend_schema(request=OutcomeInput, responses={200: TaskSerializer, 409: inline_serializer("TaskConflict", {
+        "detail": serializers.CharField(), "current": TaskSerializer()})})
     def partial_update(self, request, pk=None):
         """Log the outcome: 200 with the new version, 409 (and the task as it is) when `version` is stale."""
         task = self.get_object()

@@ -1,4 +1,5 @@
-"""Bounded API fuzzing (schemathesis) as each role: no request the schema allows may cause a 5xx."""
+"""Bounded API fuzzing (schemathesis) as each role: no request the schema allows may cause a 5xx,
+and every answer — status code, content type and body — is one the schema declares."""
 
 import pytest
 import schemathesis
@@ -7,7 +8,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
 from config.wsgi import application
 from tests.factories import BranchFactory, CustomerFactory, TagFactory, UserFactory
@@ -41,4 +42,5 @@ def token(request, db):
 def test_no_request_causes_a_server_error(case, token):
     if case.path == "/api/v1/auth/token/":
         return  # throttled by design (20/min); its inputs are covered in tests/accounts
-    case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=[not_a_server_error, response_schema_conformance])
+    case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=[
+        not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance])

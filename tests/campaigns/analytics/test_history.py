@@ -1,10 +1,12 @@
 """History import: row-level errors, idempotence, result tags, and the bank-marketing replay with
 its known figures in the API, the weekly report and the dashboard."""
 
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from campaigns.analytics import history, result_tags
 from campaigns.models import Campaign, Task
@@ -93,12 +95,26 @@ def test_bank_marketing_replay_reports_the_known_figures_everywhere(api_as, web_
     assert channels == {"cellular": (29_285, 4_369, 0.1492), "telephone": (2_906, 390, 0.1342),
                         "unknown": (13_020, 530, 0.0407)}
 
-    weekly = api_as(mia).get("/api/v1/reports/weekly/").json()  # the week the history arrived in
+    # Imported history belongs to the weeks of its contacts, never to the week it was imported in.
+    this_week = api_as(mia).get("/api/v1/reports/weekly/").json()
+    assert "bank-term-deposit" not in {row["slug"] for row in this_week["campaigns"]}
+    campaign.refresh_from_db()
+    year, week, _day = timezone.localtime(campaign.closed_at).isocalendar()  # the last contacts
+    weekly = api_as(mia).get(f"/api/v1/reports/weekly/?week={year}-W{week:02d}").json()
     row = next(row for row in weekly["campaigns"] if row["slug"] == "bank-term-deposit")
     assert (row["to_date"]["contacted"], row["to_date"]["converted"], row["to_date"]["success_rate"]) == (
         45_211, 5_289, 0.117)
     to_date = {row["channel"]: row["success_rate"] for row in weekly["to_date"]["by_channel"]}
     assert (to_date["cellular"], to_date["telephone"], to_date["unknown"]) == (0.1492, 0.1342, 0.0407)
+    # A review of an earlier week counts what was known at its end, whenever it is opened.
+    earlier = api_as(mia).get("/api/v1/reports/weekly/?week=2009-W20").json()
+    row = next(row for row in earlier["campaigns"] if row["slug"] == "bank-term-deposit")
+    end = datetime.combine(date.fromisocalendar(2009, 20, 7) + timedelta(days=1), time.min,
+                           tzinfo=timezone.get_current_timezone())
+    before = Task.objects.filter(campaign=campaign, completed_at__lt=end)
+    assert 0 < row["to_date"]["contacted"] == before.count() < 45_211
+    assert row["to_date"]["converted"] == before.filter(response="converted").count()
+    assert api_as(mia).get("/api/v1/reports/weekly/?week=2009-W20").json()["campaigns"] == earlier["campaigns"]
 
     dashboard = web_as(mia).get(f"/campaigns/reports/?campaign={campaign.pk}").content.decode()
     assert 'data-campaign="bank-term-deposit"' in dashboard

@@ -112,7 +112,7 @@ def test_beat_sends_the_review_on_monday_morning():
     ({"contacted": 500, "roi": 0.8, "success_rate": 0.12}, 0.1, "grow"),
     ({"contacted": 500, "roi": None, "success_rate": 0.2}, 0.1, "grow"),
     ({"contacted": 500, "roi": 0.8, "success_rate": 0.12,
-      "uplift": {"uplift": -0.05, "significant": True}}, 0.1, "keep"),
+      "uplift": {"value": -0.05, "significant": True}}, 0.1, "keep"),
     ({"contacted": 500, "roi": 0.1, "success_rate": 0.1}, 0.1, "keep"),
 ])
 def test_stop_keep_grow_rules(figures, average, action):
