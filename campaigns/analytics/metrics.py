@@ -27,7 +27,7 @@ from django.db.models import Avg, Count, DecimalField, DurationField, Expression
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.functional import Promise
 
-from campaigns.analytics.contacts import FIGURES, Key, channel_key, customer_counts, money
+from campaigns.analytics.contacts import CAMPAIGN, FIGURES, MANAGER, Key, channel_key, customer_counts, money
 from campaigns.models import Campaign, Task
 
 TREATMENT = Q(group=Task.Group.TREATMENT)
@@ -118,15 +118,13 @@ def campaign_metrics(campaign_ids: list[int] | None = None, *, as_of=None) -> di
     info = {row["pk"]: row for row in campaigns.values("pk", "status", "audience_size", "excluded", "holdout_size",
                                                         "cost_fixed", "cost_per_contact", "channel")}
     tasks = Task.objects.filter(campaign_id__in=list(info)) if campaign_ids is not None else Task.objects.all()
-    totals = {row["campaign_id"]: row for row in customer_counts(tasks, as_of=as_of)}
+    counted = customer_counts(tasks, {"total": (CAMPAIGN,), "by_channel": (CAMPAIGN, "channel"),
+                                      "by_account_manager": (CAMPAIGN, MANAGER), "by_branch": (CAMPAIGN, "branch")},
+                              keys=(channel_key(), Key("branch", F("customer__branch__code"))), as_of=as_of)
+    totals = {row["campaign_id"]: row for row in counted.pop("total")}
     control = _control(tasks, as_of)
-    breakdowns = {
-        "by_channel": _grouped(customer_counts(tasks, keys=(channel_key(),), as_of=as_of), "channel"),
-        "by_account_manager": _grouped(customer_counts(tasks, by_account_manager=True, as_of=as_of),
-                                       "account_manager"),
-        "by_branch": _grouped(customer_counts(tasks, keys=(Key("branch", F("customer__branch__code")),),
-                                              as_of=as_of), "branch"),
-    }
+    breakdowns = {name: _grouped(rows, label) for (name, rows), label in zip(
+        counted.items(), ("channel", "account_manager", "branch"), strict=True)}
     logged = tasks.filter(TREATMENT, completed_at__isnull=False)
     if as_of is not None:
         logged = logged.filter(completed_at__lt=as_of)

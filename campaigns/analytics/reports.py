@@ -14,15 +14,15 @@ from django.db.models import Count, F, Q, Sum, TextField, Value
 from django.db.models.functions import Coalesce, ExtractIsoYear, ExtractWeek, NullIf, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
-from campaigns.analytics.contacts import FIGURES, Key, channel_key, customer_counts, money
+from campaigns.analytics.contacts import CAMPAIGN, FIGURES, MANAGER, Key, channel_key, customer_counts, customer_totals, money
 from campaigns.analytics.metrics import TREATMENT, ZERO, campaign_metrics, contact_cost, jsonable, rates, roi, success_rate
 from campaigns.analytics.stored import stored_metrics
 from campaigns.models import Campaign, Task
 
 MIN_CONTACTS_TO_JUDGE = 100
-ACTIONS = {"stop": _lazy("Stop"), "keep": _lazy("Keep"), "grow": _lazy("Grow")}
+ACTIONS = {"stop": gettext_lazy("Stop"), "keep": gettext_lazy("Keep"), "grow": gettext_lazy("Grow")}
 GROW_ROI, GROW_RATE_FACTOR, STOP_RATE_FACTOR = 0.5, 1.5, 0.5
 
 
@@ -85,7 +85,13 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None, *, as
         launched = launched.filter(launched_at__lt=as_of)
     if campaign_ids is not None:
         tasks, launched = tasks.filter(campaign_id__in=campaign_ids), launched.filter(pk__in=campaign_ids)
-    per_campaign = customer_counts(tasks, as_of=as_of)
+    segment = Coalesce("campaign__segment__name", NullIf("campaign__launched_text", Value("")), "campaign__text",
+                       output_field=TextField())
+    counted = customer_counts(tasks, {"per_campaign": (CAMPAIGN,), "channel": ("channel",), "manager": (MANAGER,),
+                                      "branch": ("branch",), "segment": ("segment",)},
+                              keys=(channel_key(), Key("branch", F("customer__branch__code")), Key("segment", segment)),
+                              as_of=as_of)
+    per_campaign = counted["per_campaign"]
     active = sorted(row["campaign_id"] for row in per_campaign)
     per_contact = dict(Campaign.objects.filter(pk__in=active).values_list("pk", "cost_per_contact"))
     totals = {name: sum(row[name] for row in per_campaign) for name in FIGURES}
@@ -107,11 +113,7 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None, *, as
               (_("Converted"), "converted")]
     if period is None:
         stages.insert(0, (_("Launched customers"), "customers"))
-    by_channel = [rates(row) for row in customer_counts(tasks, keys=(channel_key(),), by_campaign=False,
-                                                        as_of=as_of)]
-    by_channel.sort(key=lambda row: row["channel"] or "")
-    segment = Coalesce("campaign__segment__name", NullIf("campaign__launched_text", Value("")), "campaign__text",
-                       output_field=TextField())
+    by_channel = sorted((rates(row) for row in counted["channel"]), key=lambda row: row["channel"] or "")
     logged = tasks.filter(TREATMENT).exclude(completed_at=None)
     if as_of is not None:
         logged = logged.filter(completed_at__lt=as_of)
@@ -120,16 +122,12 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None, *, as
         "funnel": [{"stage": stage, "count": summary[key]} for stage, key in stages],
         "by_channel": _quadrants(by_channel, summary["success_rate"]),
         "median_volume": _median_volume(by_channel),
-        "by_account_manager": sorted(
-            (rates(row) for row in customer_counts(tasks, by_campaign=False, by_account_manager=True, as_of=as_of)),
-            key=lambda row: (-row["converted"], -(row["success_rate"] or 0), row["account_manager"] or "")),
-        "by_branch": sorted((rates(row) for row in customer_counts(
-            tasks, keys=(Key("branch", F("customer__branch__code")),), by_campaign=False, as_of=as_of)),
-            key=lambda row: row["branch"] or ""),
+        "by_account_manager": sorted((rates(row) for row in counted["manager"]), key=lambda row: (
+            -row["converted"], -(row["success_rate"] or 0), row["account_manager"] or "")),
+        "by_branch": sorted((rates(row) for row in counted["branch"]), key=lambda row: row["branch"] or ""),
         "by_failure_reason": list(logged.filter(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED])
                                   .values("failure_reason").annotate(count=Count("pk")).order_by("-count")),
-        "by_segment": sorted((rates(row) for row in customer_counts(tasks, keys=(Key("segment", segment),),
-                                                                   by_campaign=False, as_of=as_of)),
+        "by_segment": sorted((rates(row) for row in counted["segment"]),
                              key=lambda row: (-row["converted"], row["segment"] or "")),
         "trend": _trend(tasks, launched, period, per_contact, as_of),
         "campaign_ids": active,
@@ -160,11 +158,10 @@ def _trend(tasks, launched, period: Period | None, per_contact: dict, as_of) -> 
     keys = ((Key("day", TruncDate("completed_at")),) if one_week else
             (Key("year", ExtractIsoYear("completed_at")), Key("week", ExtractWeek("completed_at"))))
 
-    def label(row) -> str | None:
+    def label(row) -> str | None:  # keys come back as text (customer_counts casts them)
         if one_week:
-            day = row["day"]  # a date, or its ISO text where the database hands raw SQL text back
-            return (day if isinstance(day, str) else day.isoformat()) if day else None
-        return f"{row['year']}-W{row['week']:02d}" if row["year"] else None
+            return row["day"][:10] if row["day"] else None
+        return f"{int(row['year'])}-W{int(row['week']):02d}" if row["year"] else None
 
     def bucket_of(day) -> str:
         year, week, _weekday = day.isocalendar()
@@ -172,7 +169,8 @@ def _trend(tasks, launched, period: Period | None, per_contact: dict, as_of) -> 
 
     buckets: dict[str, dict] = {}
     empty = {"contacted": 0, "converted": 0, "revenue": Decimal("0.00"), "cost": Decimal("0.00")}
-    for row in customer_counts(tasks.exclude(completed_at=None), keys=keys, as_of=as_of):
+    grouping = (CAMPAIGN, *(key.name for key in keys))
+    for row in customer_counts(tasks.exclude(completed_at=None), {"trend": grouping}, keys=keys, as_of=as_of)["trend"]:
         name = label(row)
         if name is None:
             continue
@@ -237,7 +235,7 @@ def _numbers(stored: dict) -> dict:
 
 def per_campaign_activity(period: Period) -> dict[int, dict]:
     low, high = period.bounds
-    rows = customer_counts(Task.objects.filter(completed_at__gte=low, completed_at__lt=high))
+    rows = customer_totals(Task.objects.filter(completed_at__gte=low, completed_at__lt=high))
     result = {}
     for row in rows:
         figures = rates(row)

@@ -1,6 +1,6 @@
 """Reads of campaign figures for pages and the API."""
 
-from campaigns.analytics.contacts import customer_counts
+from campaigns.analytics.contacts import customer_totals
 from campaigns.analytics.metrics import campaign_metrics, rates
 from campaigns.models import Campaign, Task
 
@@ -12,7 +12,7 @@ def campaign_stats(campaign: Campaign) -> dict:
 
 def progress_by_campaign(campaign_ids: list[int]) -> dict[int, dict]:
     """Figures for a page of campaigns in one query (list page: progress and ROI so far)."""
-    rows = customer_counts(Task.objects.filter(campaign_id__in=campaign_ids))
+    rows = customer_totals(Task.objects.filter(campaign_id__in=campaign_ids))
     costs = {pk: (fixed, per) for pk, fixed, per in
              Campaign.objects.filter(pk__in=campaign_ids).values_list("pk", "cost_fixed", "cost_per_contact")}
     return {row["campaign_id"]: rates(row, cost_fixed=costs[row["campaign_id"]][0],

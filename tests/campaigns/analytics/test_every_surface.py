@@ -175,3 +175,14 @@ def test_sla_due_dates_come_from_the_local_date(mia, make_vips, alice, django_ca
         django_timezone.deactivate()
     assert set(Task.objects.filter(campaign=campaign).values_list("due_date", flat=True)) == {dt.date(2026, 3, 5)}
     assert Campaign.objects.get(pk=campaign.pk).status == "running"
+
+
+def test_the_chinese_workbook_has_labels_and_numbers(worked, api_as, mia):
+    campaign, log = worked
+    answer = api_as(mia).get("/api/v1/reports/weekly/xlsx/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    workbook = openpyxl.load_workbook(io.BytesIO(answer.content))
+    sheet = workbook["营销活动"]
+    values = {header.value: cell for header, cell in zip(sheet[1], sheet[2], strict=True)}
+    assert values["状态"].value == "运行中" and values["建议"].value == "保持"
+    assert values["累计收入"].value == expected_from(log, 12, campaign.cost_fixed, campaign.cost_per_contact)["revenue"]
+    assert "摘要" in workbook.sheetnames

@@ -37,6 +37,8 @@ def generated(db):
     def attempt(campaign, customer, group, follow_up_of=None, channel=None):
         contact, response = rng.choice(RESULTS)
         done = bool(contact)
+        # A follow-up is opened when the attempt before it is logged, and logged later still.
+        created = follow_up_of.completed_at if follow_up_of else now - timedelta(days=5)
         return TaskFactory(
             campaign=campaign, customer=customer, group=group, follow_up_of=follow_up_of,
             channel=channel or rng.choice(["phone", "sms", "wechat"]),
@@ -45,8 +47,8 @@ def generated(db):
             contact_result=contact, response=response,
             failure_reason=rng.choice(["price", "risk", ""]) if response in ("declined", "not_interested") else "",
             amount=Decimal(rng.randrange(0, 90_000)) if response == "converted" and rng.random() < 0.8 else None,
-            created_at=now - timedelta(days=5 if follow_up_of is None else 3),
-            completed_at=now - timedelta(days=rng.randrange(0, 3), hours=rng.randrange(0, 20)) if done else None)
+            created_at=created,
+            completed_at=created + timedelta(hours=rng.randrange(1, 36)) if done else None)
 
     for campaign in campaigns:
         for customer in rng.sample(customers, 80):
@@ -117,6 +119,25 @@ def test_totals_rates_costs_and_roi_match_pandas_per_launched_customer(generated
         # Follow-ups are attempts, not customers: the launched customers are the launch tasks.
         launched = rows[(rows["group"] == "treatment")].drop_duplicates("customer_id")
         assert got["tasks"] == len(launched) < len(rows[rows["group"] == "treatment"]) or campaign != generated[0]
+
+
+def test_figures_as_of_a_moment_count_only_what_was_logged_before_it(generated):
+    """What the weekly review reads: attempts created and outcomes logged before the moment."""
+    moment = timezone.now() - timedelta(days=4)  # launch tasks are logged from 5 to 3.5 days ago
+    data = frame()
+    data = data[data["created_at"] < moment].copy()
+    late = data["completed_at"].isna() | (data["completed_at"] >= moment)
+    data.loc[late, ["contact_result", "response"]] = ""
+    data.loc[late, "amount"] = Decimal(0)
+    data.loc[late & (data["status"] == "done"), "status"] = "open"  # not finished yet at that moment
+    metrics = campaign_metrics([campaign.pk for campaign in generated], as_of=moment)
+    for campaign in generated:
+        expected = expected_for(data[data["campaign_id"] == campaign.pk], campaign.cost_fixed,
+                                campaign.cost_per_contact)
+        got = metrics[campaign.pk]
+        assert {key: got[key] for key in expected} == expected, campaign.name
+    later = campaign_metrics([generated[0].pk])[generated[0].pk]
+    assert later["contacted"] > metrics[generated[0].pk]["contacted"]  # the days since added contacts
 
 
 def test_breakdowns_match_pandas(generated):
