@@ -50,7 +50,7 @@ def declare_errors(result, generator, request, public):
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             responses = operation.setdefault("responses", {})
-            public_operation = operation.get("security") == [{}] or operation.get("security") == []
+            public_operation = not operation.get("security") or operation["security"] == [{}]  # e.g. the token
             for status, (name, _schema, description) in ERRORS.items():
                 if public_operation and status in ("401", "403", "404"):
                     continue

@@ -154,6 +154,7 @@ class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
             "results": CustomerSerializer(customers, many=True, context={"request": request}).data,
         })
 
+    @extend_schema(request=None, responses={200: SegmentSerializer})
     @action(detail=True, methods=["post"])
     def refresh(self, request, pk=None):
         """Take a snapshot segment's members again from today's data."""

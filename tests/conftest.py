@@ -60,6 +60,16 @@ def web_as(client):
     return make
 
 
+@pytest.fixture(autouse=True)
+def language_reset():
+    """LocaleMiddleware activates a request's language in the thread and leaves it there; the next
+    test starts in the default language again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 # --- the audience index against the naive SQL, after every test that wrote customers or tags ----
 
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
