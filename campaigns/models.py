@@ -214,6 +214,9 @@ class Task(models.Model):
                          condition=Q(group="treatment")),
             models.Index(fields=["customer", "created_at"], name="task_customer_idx"),
             models.Index(fields=["follow_up_of"], name="task_follow_up_idx", condition=Q(follow_up_of__isnull=False)),
+            # Which customers have a follow-up in a campaign: the metrics group only those (small: follow-ups only).
+            models.Index(fields=["campaign", "customer"], name="task_followed_customer_idx",
+                         condition=Q(follow_up_of__isnull=False)),
         ]
 
     def __str__(self) -> str:

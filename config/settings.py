@@ -236,6 +236,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "LoopCRM <loopcrm@localhost>")
+# The nightly metrics recompute computes this many campaigns at a time (one database connection each).
+METRICS_RECOMPUTE_CONCURRENCY = int(os.environ.get("METRICS_RECOMPUTE_CONCURRENCY", "2"))
+
 # The weekly review goes out on Monday at WEEKLY_REPORT_HOUR in this time zone.
 WEEKLY_REPORT_TIME_ZONE = os.environ.get("WEEKLY_REPORT_TIME_ZONE", TIME_ZONE)
 WEEKLY_REPORT_HOUR = int(os.environ.get("WEEKLY_REPORT_HOUR", "7"))

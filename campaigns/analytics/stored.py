@@ -1,16 +1,20 @@
 """Stored campaign metrics: a debounced refresh after outcomes and the nightly recompute."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from campaigns.analytics.metrics import campaign_metrics, jsonable
-from campaigns.models import CampaignMetrics
+from campaigns.models import Campaign, CampaignMetrics
 from core.services import enqueue
 
 LOST_AFTER_S = 300  # a queued refresh runs within seconds; one waiting this long was lost
-REFRESH_DELAY_S = 2  # outcomes logged within this window share one computation
+# Outcomes logged within this window share one computation (and while a refresh waits, no other is
+# queued): 1 s keeps an outcome in the stored figures within 5 s for a campaign of a million tasks.
+REFRESH_DELAY_S = 1
 
 
 def request_refresh(campaign_id: int) -> None:
@@ -66,8 +70,30 @@ def refresh_metrics(*, campaign_id: int, force: bool = False) -> bool:
 
 
 def recompute_all_metrics() -> int:
-    """Nightly: every campaign's metrics from scratch, in one grouped query per breakdown."""
-    return _store(campaign_metrics(None), computed_at=timezone.now())
+    """Nightly: every campaign's metrics from scratch.
+
+    Campaigns are computed METRICS_RECOMPUTE_CONCURRENCY at a time, each on its own connection:
+    one statement uses about one PostgreSQL core (10M tasks: 34 s one after the other). Inside a
+    caller's transaction (tests) it stays on that connection, which alone sees the caller's rows.
+    """
+    started = timezone.now()
+    ids = list(Campaign.objects.order_by("pk").values_list("pk", flat=True))
+    workers = max(1, settings.METRICS_RECOMPUTE_CONCURRENCY)
+    if connection.in_atomic_block or workers == 1 or len(ids) < 2:
+        return _store(campaign_metrics(ids), computed_at=started)
+    shares = [ids[number::workers * 4] for number in range(min(len(ids), workers * 4))]  # big and small mixed
+    figures = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(_computed_on_own_connection, shares):
+            figures.update(part)
+    return _store(figures, computed_at=started)
+
+
+def _computed_on_own_connection(campaign_ids: list[int]) -> dict[int, dict]:
+    try:
+        return campaign_metrics(campaign_ids)
+    finally:
+        connections.close_all()  # this thread's connections only
 
 
 def stored_metrics(campaign_ids: list[int]) -> dict[int, dict]:

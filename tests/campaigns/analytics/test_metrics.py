@@ -263,3 +263,20 @@ def test_nightly_recompute_stores_every_campaign(generated):
     kept = {row.campaign_id: row.data for row in CampaignMetrics.objects.all()}
     live = campaign_metrics(None)
     assert {pk: data["converted"] for pk, data in kept.items()} == {pk: data["converted"] for pk, data in live.items()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_recompute_on_several_connections_stores_what_one_would(settings):
+    """Outside a transaction the campaigns are computed two at a time, each on its own connection."""
+    settings.METRICS_RECOMPUTE_CONCURRENCY = 2
+    campaigns = [CampaignFactory(status="running", cost_fixed=Decimal("10.00")) for _n in range(5)]
+    for number, campaign in enumerate(campaigns):
+        for converted in range(number + 1):
+            TaskFactory(campaign=campaign, contact_result="reached", status="done",
+                        response="converted" if converted % 2 == 0 else "declined", failure_reason="price")
+    assert stored.recompute_all_metrics() == 5
+    kept = {row.campaign_id: row.data for row in CampaignMetrics.objects.all()}
+    live = campaign_metrics([campaign.pk for campaign in campaigns])
+    assert {pk: (data["contacted"], data["converted"], data["roi"]) for pk, data in kept.items()} == {
+        pk: (data["contacted"], data["converted"], data["roi"]) for pk, data in live.items()}
+    assert [kept[campaign.pk]["contacted"] for campaign in campaigns] == [1, 2, 3, 4, 5]
