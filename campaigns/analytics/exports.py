@@ -8,17 +8,10 @@ read as the pages show them); codes are written as their labels, in the reader's
 from django.utils.translation import gettext as _
 
 from campaigns.models import FailureReason
+from campaigns.templatetags.campaigns_extras import channel_label
 from core.exports import ROI_FORMAT, money, rate
-from customers.models import Channel
 
 RATE_HEADER = ["tasks", "contacted", "reached", "interested", "converted", "success_rate", "revenue"]
-
-
-def channel_label(code: str) -> str:
-    """A channel's label; a channel only a history file named (e.g. "cellular") stays as written."""
-    if not code:
-        return _("not recorded")
-    return str(Channel(code).label) if code in Channel.values else code
 
 
 def reason_labels() -> dict[str, str]:

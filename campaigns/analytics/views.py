@@ -17,6 +17,7 @@ from campaigns.analytics.exports import BREAKDOWNS, weekly_workbook
 from campaigns.analytics.history import COLUMNS, HISTORY_KIND, queue_history_import
 from campaigns.analytics.result_tags import tag_results
 from campaigns.models import Campaign
+from campaigns.templatetags.campaigns_extras import channel_label
 from core.exports import csv_response, xlsx_response
 from core.models import Job
 from customers.importing import ImportFileError
@@ -53,7 +54,7 @@ def dashboard(request):
     charts = {
         "trend": [{"period": row["period"], "success_rate": row["success_rate"], "contacted": row["contacted"],
                    "roi": row["roi"]} for row in data["trend"]],
-        "channels": [{"channel": row["channel"] or _("not recorded"), "contacted": row["contacted"],
+        "channels": [{"channel": channel_label(row["channel"]), "contacted": row["contacted"],
                       "success_rate": row["success_rate"]} for row in data["by_channel"]],
         "quadrant_lines": {"volume": data["median_volume"], "rate": average},
         "funnel": [{"stage": str(row["stage"]), "count": row["count"]} for row in data["funnel"]],

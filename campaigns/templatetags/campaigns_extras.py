@@ -1,6 +1,9 @@
 """Template helpers for the campaign pages."""
 
 from django import template
+from django.utils.translation import gettext as _
+
+from customers.models import Channel
 
 register = template.Library()
 
@@ -23,3 +26,11 @@ def percent(value, digits: int = 2):
 def get(mapping, key):
     """mapping[key] in a template (for rows whose column name is a variable)."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def channel_label(code: str) -> str:
+    """A channel's label; a channel only a history file named (e.g. "cellular") stays as written."""
+    if not code:
+        return _("not recorded")
+    return str(Channel(code).label) if code in Channel.values else code
