@@ -197,6 +197,11 @@ def reassign_tasks(*, tasks, to_user, by) -> int:
         raise CampaignError(_("Tasks can only go to an active account manager."))
     movable = (tasks.filter(group=Task.Group.TREATMENT, status__in=Task.OPEN_STATUSES)
                .exclude(assignee=to_user).order_by())
+    # Lock them first. An outcome being logged holds its task's row lock: this waits for it, then
+    # leaves the task out (PostgreSQL re-checks a locked row's status). The statements below read
+    # afresh and find the same tasks, now held by us. (Reading the selection unlocked moved tasks
+    # whose outcome committed meanwhile, outcome and all.) SQLite has one writer at a time anyway.
+    list(movable.select_for_update(of=("self",)).values_list("pk", flat=True))
     now = timezone.now()
     history = movable.values_list(
         "pk", "assignee_id", Value(to_user.pk, output_field=IntegerField()),

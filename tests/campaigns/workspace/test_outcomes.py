@@ -117,3 +117,46 @@ def test_cancelled_tasks_take_no_outcome(task, alice):
     Task.objects.filter(pk=task.pk).update(status="cancelled")
     with pytest.raises(ValidationError):
         log_outcome(task=task, by=alice, version=1, contact_result="unreachable")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_finished_while_a_reassignment_runs_stays_with_who_finished_it(alice, bob, mia):
+    """The probe's race: the outcome commits while the reassignment is under way. The outcome's
+    task must stay alice's, done, with no reassignment recorded; the open ones move."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the two cannot interleave")
+    campaign = CampaignFactory(status="running")
+    finishing, *others = [TaskFactory(campaign=campaign, assignee=alice) for _n in range(4)]
+    logged, release, moved = threading.Event(), threading.Event(), {}
+
+    def outcome_held_open():
+        with transaction.atomic():
+            log_outcome(task=finishing, by=alice, version=1, contact_result="reached", response="converted",
+                        amount=Decimal("10"))
+            logged.set()
+            release.wait(10)  # the reassignment starts while this is still uncommitted
+        connection.close()
+
+    def reassignment():
+        moved["count"] = reassign_tasks(tasks=Task.objects.filter(campaign=campaign), to_user=bob, by=mia)
+        connection.close()
+
+    first = threading.Thread(target=outcome_held_open)
+    first.start()
+    assert logged.wait(10)
+    second = threading.Thread(target=reassignment)
+    second.start()
+    time.sleep(0.5)  # the reassignment is now waiting on the finishing task's lock
+    release.set()
+    first.join(10)
+    second.join(10)
+    finishing.refresh_from_db()
+    assert (finishing.assignee, finishing.status, finishing.response) == (alice, "done", "converted")
+    assert not finishing.reassignments.exists()
+    assert moved["count"] == 3
+    assert set(Task.objects.filter(pk__in=[task.pk for task in others]).values_list("assignee", flat=True)) == {bob.pk}
