@@ -11,12 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.permissions import manager_required
 from accounts.roles import is_manager
 from core.exports import csv_response, xlsx_response
 from core.models import Job
+from core.tables import configure_table
 
 from . import services
 from .filters import CustomerFilter
@@ -38,7 +38,7 @@ def customer_list(request):
     """The filterable, sortable customer list with bulk actions."""
     customer_filter = CustomerFilter(request.GET, queryset=customers_visible_to(request.user))
     table = CustomerTable(customer_filter.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    configure_table(request, table, per_page=50)
     template = "customers/_customer_table.html" if request.htmx else "customers/list.html"
     return render(request, template, {
         "filter": customer_filter, "table": table, "bulk_form": BulkActionForm(),
@@ -140,7 +140,7 @@ def tag_list(request):
     if search:
         tags = tags.filter(slug__contains=search.lower())
     table = TagTable(tags)
-    RequestConfig(request, paginate={"per_page": 100}).configure(table)
+    configure_table(request, table, per_page=100)
     return render(request, "customers/tags.html", {"table": table, "q": search})
 
 

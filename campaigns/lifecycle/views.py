@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.permissions import manager_required
 from campaigns.analytics.selectors import campaign_stats, progress_by_campaign
@@ -15,6 +14,7 @@ from campaigns.lifecycle.forms import CampaignForm
 from campaigns.lifecycle.selectors import campaigns_list
 from campaigns.lifecycle.tables import CampaignTable
 from campaigns.models import Campaign
+from core.tables import configure_table
 from segments.expression import ExpressionError
 
 
@@ -22,7 +22,7 @@ from segments.expression import ExpressionError
 def campaign_list(request):
     campaign_filter = CampaignFilter(request.GET, queryset=campaigns_list())
     table = CampaignTable(campaign_filter.qs)
-    RequestConfig(request, paginate={"per_page": 30}).configure(table)
+    configure_table(request, table, per_page=30)
     table.figures = progress_by_campaign([row.record.pk for row in table.page.object_list])
     return render(request, "campaigns/list.html", {"filter": campaign_filter, "table": table})
 

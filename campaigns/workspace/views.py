@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.permissions import manager_required
 from campaigns.errors import CampaignError
@@ -22,6 +21,7 @@ from campaigns.workspace.forms import RESULT_PARTS, OutcomeForm, ReassignForm, S
 from campaigns.workspace.selectors import customer_tasks, queue_counts, tasks_visible_to
 from campaigns.workspace.tables import QueueTable, TaskTable
 from core.exports import csv_response
+from core.tables import configure_table
 from customers.models import CustomerTag
 
 WORK_LIST_SIZE = 50
@@ -37,7 +37,7 @@ def my_tasks(request):
     """The queue: due today / overdue / upcoming, by campaign, sortable, with saved views."""
     queue = _queue(request)
     table = QueueTable(queue.qs, query=request.GET.urlencode())
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    configure_table(request, table, per_page=50)
     return render(request, "campaigns/my_tasks.html", {
         "filter": queue, "table": table, "counts": queue_counts(tasks_visible_to(request.user)),
         "query": request.GET.urlencode(), "saved_views": SavedTaskView.objects.filter(user=request.user),
@@ -188,7 +188,7 @@ def campaign_tasks(request, pk):
                 "count": moved, "user": form.cleaned_data["to"].username})
         return redirect(reverse("campaigns:tasks", args=[pk]) + "?" + request.GET.urlencode())
     table = TaskTable(task_filter.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    configure_table(request, table, per_page=50)
     return render(request, "campaigns/tasks.html", {
         "campaign": campaign, "filter": task_filter, "table": table, "form": form, "query": request.GET.urlencode()})
 
