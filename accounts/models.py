@@ -4,12 +4,14 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import refuse_control_characters
+
 
 class Branch(models.Model):
     """A branch office (营业部); customers and account managers belong to one."""
 
     code = models.CharField(_("code"), max_length=16, unique=True)
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[refuse_control_characters])
     city = models.CharField(_("city"), max_length=80, blank=True)
 
     class Meta:

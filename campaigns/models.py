@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import refuse_control_characters
 from customers.models import Channel, Customer
 
 
@@ -40,11 +41,12 @@ class Campaign(models.Model):
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    name = models.CharField(_("name"), max_length=160, unique=True)
+    name = models.CharField(_("name"), max_length=160, unique=True, validators=[refuse_control_characters])
     slug = models.SlugField(_("slug"), max_length=80, unique=True, allow_unicode=False,
                             help_text=_("Used in result tags such as <slug>-converted."))
     objective = models.TextField(_("objective"), blank=True)
-    product = models.CharField(_("product promoted"), max_length=120, blank=True)
+    product = models.CharField(_("product promoted"), max_length=120, blank=True,
+                               validators=[refuse_control_characters])
     channel = models.CharField(_("channel"), max_length=16, choices=Channel, default=Channel.PHONE)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority, default=Priority.NORMAL)
 

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.http import HttpResponse, StreamingHttpResponse
 
+from core.validators import CONTROL_CHARACTERS
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -97,7 +99,13 @@ def _cell(sheet, value):
         written = WriteOnlyCell(sheet, value=value.value)
         written.number_format = value.number_format
         return written
-    return safe_cell(value)
+    return _xml_safe(safe_cell(value))
+
+
+def _xml_safe(value):
+    """Control characters are illegal in a workbook's XML: one in old data must not break every
+    workbook that shows it (input refuses them now; rows stored before may still hold them)."""
+    return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
 
 
 def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> bytes:
@@ -107,7 +115,7 @@ def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> b
     workbook = Workbook(write_only=True)
     for title, (header, rows) in sheets.items():
         sheet = workbook.create_sheet(title=title[:31])
-        sheet.append([safe_cell(value) for value in header])
+        sheet.append([_xml_safe(safe_cell(value)) for value in header])
         for row in rows:
             sheet.append([_cell(sheet, value) for value in row])
     buffer = io.BytesIO()

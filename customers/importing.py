@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Branch, User
+from core.validators import CONTROL_CHARACTERS
 
 from .importing_write import write_customers
 from .mapping import Mapping, build_mapping
@@ -169,6 +170,8 @@ def _clean(frame: pd.DataFrame, mapping: Mapping, errors: _Errors, today: date) 
             continue
         values = strip[column]
         errors.add(values.str.len() > limit, column, values, _("Longer than %(n)d characters.") % {"n": limit})
+        errors.add(values.str.contains(CONTROL_CHARACTERS), column, values,
+                   _("Contains an invisible control character; remove it."))
         errors.add(_looks_like_formula(values, allow_signed_numbers=target == "phone"), column, values,
                    _("Looks like a spreadsheet formula; remove the leading = + - @ character."))
         if target == "email":
@@ -176,6 +179,8 @@ def _clean(frame: pd.DataFrame, mapping: Mapping, errors: _Errors, today: date) 
                        _("Not a valid e-mail address."))
         out[target] = values
     errors.add(ids.str.len() > 64, id_column or "external_id", ids, _("Longer than %(n)d characters.") % {"n": 64})
+    errors.add(ids.str.contains(CONTROL_CHARACTERS), id_column or "external_id", ids,
+               _("Contains an invisible control character; remove it."))
     errors.add(_looks_like_formula(ids), id_column or "external_id", ids,
                _("Looks like a spreadsheet formula; remove the leading = + - @ character."))
 

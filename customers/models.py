@@ -10,6 +10,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch
+from core.validators import refuse_control_characters
 
 
 class Gender(models.TextChoices):
@@ -40,7 +41,7 @@ class Customer(models.Model):
     """A bank or brokerage customer, owned by one account manager in one branch."""
 
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=120, blank=True)
+    name = models.CharField(_("name"), max_length=120, blank=True, validators=[refuse_control_characters])
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("email"), blank=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender, default=Gender.UNKNOWN)
@@ -131,7 +132,7 @@ class Tag(models.Model):
         CAMPAIGN = "campaign", _("Campaign")
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[refuse_control_characters])
     category = models.CharField(_("category"), max_length=20, choices=Category, default=Category.OTHER)
     source = models.CharField(_("source"), max_length=12, choices=Source, default=Source.MANUAL)
     description = models.TextField(_("description"), blank=True)

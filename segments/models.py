@@ -4,13 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import refuse_control_characters
+
 
 class Segment(models.Model):
     class Kind(models.TextChoices):
         DYNAMIC = "dynamic", _("Dynamic (re-evaluated on every use)")
         SNAPSHOT = "snapshot", _("Snapshot (frozen members)")
 
-    name = models.CharField(_("name"), max_length=120, unique=True)
+    name = models.CharField(_("name"), max_length=120, unique=True, validators=[refuse_control_characters])
     description = models.TextField(_("description"), blank=True)
     expression = models.JSONField(_("expression"))
     text = models.TextField(_("expression text"))
