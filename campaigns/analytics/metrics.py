@@ -27,7 +27,7 @@ from django.db.models import Avg, Count, DecimalField, DurationField, Expression
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.functional import Promise
 
-from campaigns.analytics.contacts import CAMPAIGN, FIGURES, MANAGER, Key, channel_key, customer_counts, money
+from campaigns.analytics.contacts import CAMPAIGN, CENTS, FIGURES, MANAGER, Key, cents, channel_key, customer_counts
 from campaigns.models import Campaign, Task
 
 TREATMENT = Q(group=Task.Group.TREATMENT)
@@ -55,7 +55,7 @@ def roi(revenue, cost) -> float | None:
 
 
 def contact_cost(cost_per_contact, attempts: int) -> Decimal:
-    return (Decimal(cost_per_contact or 0) * attempts).quantize(Decimal("0.01"))
+    return (Decimal(cost_per_contact or 0) * attempts).quantize(CENTS)
 
 
 def rates(row: dict, *, cost_fixed=None, cost_per_contact=None) -> dict:
@@ -68,7 +68,7 @@ def rates(row: dict, *, cost_fixed=None, cost_per_contact=None) -> dict:
     row["success_rate"] = success_rate(row["converted"], contacted)
     row["done_rate"] = fraction(row.get("done") or 0, customers)
     row["contact_rate"] = fraction(contacted, customers)
-    row["revenue_per_contact"] = (row["revenue"] / contacted).quantize(Decimal("0.01")) if contacted else None
+    row["revenue_per_contact"] = (row["revenue"] / contacted).quantize(CENTS) if contacted else None
     if cost_fixed is not None:
         cost = Decimal(cost_fixed) + contact_cost(cost_per_contact, row.get("attempts") or 0)
         row["cost"] = cost
@@ -141,7 +141,7 @@ def campaign_metrics(campaign_ids: list[int] | None = None, *, as_of=None) -> di
                     "pk", filter=Q(response=Task.Response.CONVERTED)), revenue=Coalesce(Sum("amount"), ZERO))
                 .order_by("day")):
         days[row["campaign_id"]].append({"day": row["day"].isoformat(), "outcomes": row["done"],
-                                         "converted": row["converted"], "revenue": money(row["revenue"])})
+                                         "converted": row["converted"], "revenue": cents(row["revenue"])})
     result = {}
     for pk, campaign in info.items():
         total = totals.get(pk) or EMPTY
@@ -191,7 +191,7 @@ def jsonable(value):
     if isinstance(value, list):
         return [jsonable(item) for item in value]
     if isinstance(value, Decimal):
-        return str(value.quantize(Decimal("0.01")))
+        return str(value.quantize(CENTS))
     if isinstance(value, Promise):
         return str(value)
     return value

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaigns.analytics.contacts import CAMPAIGN, FIGURES, MANAGER, Key, channel_key, customer_counts, customer_totals, money
+from campaigns.analytics.contacts import CAMPAIGN, FIGURES, MANAGER, Key, cents, channel_key, customer_counts
 from campaigns.analytics.metrics import TREATMENT, ZERO, campaign_metrics, contact_cost, jsonable, rates, roi, success_rate
 from campaigns.analytics.stored import stored_metrics
 from campaigns.models import Campaign, Task
@@ -95,17 +95,14 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None, *, as
     active = sorted(row["campaign_id"] for row in per_campaign)
     per_contact = dict(Campaign.objects.filter(pk__in=active).values_list("pk", "cost_per_contact"))
     totals = {name: sum(row[name] for row in per_campaign) for name in FIGURES}
-    totals["revenue"] = money(totals["revenue"])
-    fixed = money(launched.aggregate(fixed=Coalesce(Sum("cost_fixed"), ZERO))["fixed"])
+    totals["revenue"] = cents(totals["revenue"])
+    fixed = cents(launched.aggregate(fixed=Coalesce(Sum("cost_fixed"), ZERO))["fixed"])
     cost = fixed + sum((contact_cost(per_contact[row["campaign_id"]], row["attempts"]) for row in per_campaign),
                        Decimal("0.00"))
     summary = rates(totals)
     summary.update(cost=cost, fixed_cost=fixed, roi=roi(summary["revenue"], cost))
     if period is not None:
-        # Every customer counted here had an outcome logged in the period: done and contact rates
-        # would be 1 by construction. Launches in the period are what it adds instead.
-        for name in ("tasks", "customers", "done", "open", "done_rate", "contact_rate"):
-            summary.pop(name)
+        summary = _period_figures(summary)  # launches in the period are what it adds instead
         launches = Task.objects.filter(TREATMENT, follow_up_of__isnull=True, created_at__gte=low, created_at__lt=high)
         summary["launched"] = (launches.filter(campaign_id__in=campaign_ids) if campaign_ids is not None
                                else launches).count()
@@ -131,7 +128,17 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None, *, as
                              key=lambda row: (-row["converted"], row["segment"] or "")),
         "trend": _trend(tasks, launched, period, per_contact, as_of),
         "campaign_ids": active,
+        # Each campaign's own figures for the period (the weekly review's "this week" columns).
+        "per_campaign": {row["campaign_id"]: (_period_figures(rates(row)) if period is not None else rates(row))
+                         for row in per_campaign},
     }
+
+
+def _period_figures(figures: dict) -> dict:
+    """Figures of a period without those that are 1 by construction: every customer counted there had
+    an outcome logged in the period, so its done and contact rates say nothing."""
+    return {key: value for key, value in figures.items()
+            if key not in ("tasks", "customers", "done", "open", "done_rate", "contact_rate", "campaign_id")}
 
 
 def _median_volume(rows: list[dict]) -> int:
@@ -233,18 +240,6 @@ def _numbers(stored: dict) -> dict:
             for key, value in stored.items()}
 
 
-def per_campaign_activity(period: Period) -> dict[int, dict]:
-    low, high = period.bounds
-    rows = customer_totals(Task.objects.filter(completed_at__gte=low, completed_at__lt=high))
-    result = {}
-    for row in rows:
-        figures = rates(row)
-        for name in ("tasks", "customers", "done", "open", "done_rate", "contact_rate"):
-            figures.pop(name)  # 1 by construction in a period (see activity)
-        result[row["campaign_id"]] = figures
-    return result
-
-
 def weekly_report(week: str | None) -> dict:
     """The operations review of one ISO week: the week's activity, and every launched campaign that
     was running in it, had contacts in it, or was launched or closed in it, with its figures as of
@@ -267,6 +262,6 @@ def weekly_report(week: str | None) -> dict:
         "by_failure_reason": week_activity["by_failure_reason"],
         "by_day": week_activity["trend"],
         "to_date": ({"summary": to_date["summary"], "by_channel": to_date["by_channel"]} if to_date else None),
-        "campaigns": campaign_rows(sorted(involved), per_campaign_activity(period), average, figures),
+        "campaigns": campaign_rows(sorted(involved), week_activity["per_campaign"], average, figures),
         "rules": rules(),
     })
