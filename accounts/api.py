@@ -3,10 +3,10 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import JSONParser
 from rest_framework.throttling import ScopedRateThrottle
 
 from core.api import DETAIL, FIELD_ERRORS
+from core.parsers import JSONParser
 
 
 class TokenView(ObtainAuthToken):

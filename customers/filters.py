@@ -11,6 +11,9 @@ from accounts.models import Branch, User
 from .models import Customer, CustomerTag, LifecycleStage, Tag
 
 
+ASSETS_LIMIT = 10**14  # Customer.assets: 16 digits, 2 of them decimals
+
+
 class CustomerFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
     # One tag slug per `tag=` (repeat it for more): spectacular makes the list of it itself.
@@ -27,9 +30,12 @@ class CustomerFilter(django_filters.FilterSet):
         queryset=User.objects.all(), to_field_name="username", label=_("Account manager")
     )
     lifecycle_stage = django_filters.ChoiceFilter(choices=LifecycleStage.choices, label=_("Lifecycle stage"))
-    risk_level = django_filters.NumberFilter(label=_("Risk level"))
-    assets_min = django_filters.NumberFilter(field_name="assets", lookup_expr="gte", label=_("Assets from"))
-    assets_max = django_filters.NumberFilter(field_name="assets", lookup_expr="lte", label=_("Assets to"))
+    # Bounded as the columns are (a value beyond them overflowed the database driver: a 500).
+    risk_level = django_filters.NumberFilter(label=_("Risk level"), min_value=1, max_value=5)
+    assets_min = django_filters.NumberFilter(field_name="assets", lookup_expr="gte", label=_("Assets from"),
+                                             min_value=-ASSETS_LIMIT, max_value=ASSETS_LIMIT)
+    assets_max = django_filters.NumberFilter(field_name="assets", lookup_expr="lte", label=_("Assets to"),
+                                             min_value=-ASSETS_LIMIT, max_value=ASSETS_LIMIT)
 
     class Meta:
         model = Customer

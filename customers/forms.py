@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import account_managers
+from core.params import object_id
 
 from .mapping import PRESETS, TARGETS
 from .models import Tag
@@ -43,9 +44,10 @@ class BulkActionForm(forms.Form):
         if data.get("action") == "assign_owner" and not data.get("owner"):
             self.add_error("owner", _("Choose an account manager."))
         raw_ids = [part for part in (data.get("ids") or "").split(",") if part.strip()]
-        if not all(part.strip().isdigit() for part in raw_ids):
+        id_list = [object_id(part) for part in raw_ids]
+        if None in id_list:
             raise forms.ValidationError(_("The selection is not valid; reload the page."))
-        data["id_list"] = [int(part) for part in raw_ids]
+        data["id_list"] = id_list
         if not data["id_list"] and not data.get("all_matching"):
             raise forms.ValidationError(_("Select at least one customer, or all matching the filter."))
         return data

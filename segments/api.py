@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import IsManager
+from core import params
 from customers.api import CustomerSerializer
 
 from . import services
@@ -144,10 +145,7 @@ class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         audience = services.segment_audience(self.get_object())
         paginator = self.paginator
         page_size = paginator.get_page_size(request) or 50
-        try:
-            page_number = max(1, int(request.query_params.get("page", 1)))
-        except ValueError:
-            page_number = 1
+        page_number = params.page_number(request.query_params.get("page"))
         customers = members_page(audience.bitmap, offset=(page_number - 1) * page_size, limit=page_size)
         return Response({
             "count": audience.count, "page": page_number, "page_size": page_size,
@@ -179,7 +177,7 @@ class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         crowds = []
         for index, crowd in enumerate(data.validated_data["crowds"]):
             if "segment" in crowd:
-                segment = segments_list().filter(pk=crowd["segment"] if str(crowd["segment"]).isdigit() else 0).first()
+                segment = segments_list().filter(pk=params.object_id(crowd["segment"]) or 0).first()
                 if segment is None:
                     raise serializers.ValidationError({"crowds": {index: [_("Unknown segment.")]}})
                 crowds.append({"segment": segment})

@@ -23,6 +23,10 @@ class Field:
     kind: str  # number | integer | choice | date | reference
     choices: tuple[str, ...] = ()
     nullable: bool = False
+    # The values a comparison may name: beyond them nothing is stored, and arithmetic on them (an age
+    # as a birth date, a day's end) overflowed at launch time, so they are refused when parsed.
+    low: object = None
+    high: object = None
 
     @property
     def ops(self) -> tuple[str, ...]:
@@ -45,33 +49,46 @@ class Field:
                 raise problem(_("%(field)s must be a number (got %(value)r).")) from error
             if not number.is_finite():
                 raise problem(_("%(field)s must be a finite number."))
-            if self.kind == "number":
-                return float(number)
-            if number != number.to_integral_value():
+            if number != number.to_integral_value() and self.kind == "integer":
                 raise problem(_("%(field)s must be a whole number (got %(value)r)."))
-            return int(number)
+            self.check_range(number, value)
+            return float(number) if self.kind == "number" else int(number)
         if self.kind == "date":
             if isinstance(value, datetime):
-                return value.date()
-            if isinstance(value, date):
-                return value
-            try:
-                return date.fromisoformat(str(value))
-            except ValueError as error:
-                raise problem(_("%(field)s needs a date like 2026-01-31 (got %(value)r).")) from error
+                day = value.date()
+            elif isinstance(value, date):
+                day = value
+            else:
+                try:
+                    day = date.fromisoformat(str(value))
+                except ValueError as error:
+                    raise problem(_("%(field)s needs a date like 2026-01-31 (got %(value)r).")) from error
+            self.check_range(day, value)
+            return day
         text = str(value)
         if self.kind == "choice" and text not in self.choices:
             raise problem(_("%(field)s must be one of %(choices)s (got %(value)r)."))
         return text
 
 
+    def check_range(self, value, given) -> None:
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise ValueProblem(_("%(field)s must be between %(low)s and %(high)s (got %(value)s).") % {
+                "field": self.name, "low": _shown(self.low), "high": _shown(self.high), "value": str(given)[:40]})
+
+
+def _shown(bound) -> str:
+    return f"{bound:,f}" if isinstance(bound, Decimal) else str(bound)
+
+
 FIELDS: dict[str, Field] = {field.name: field for field in [
-    Field("assets", _("Assets"), "number"),
-    Field("risk_level", _("Risk level"), "integer", nullable=True),
+    # Customer.assets holds 16 digits, 2 of them decimals.
+    Field("assets", _("Assets"), "number", low=-Decimal("1e14"), high=Decimal("1e14")),
+    Field("risk_level", _("Risk level"), "integer", nullable=True, low=0, high=9),
     Field("lifecycle_stage", _("Lifecycle stage"), "choice", tuple(LifecycleStage.values)),
     Field("branch", _("Branch"), "reference", nullable=True),
     Field("gender", _("Gender"), "choice", tuple(Gender.values)),
-    Field("age", _("Age"), "integer", nullable=True),
+    Field("age", _("Age"), "integer", nullable=True, low=0, high=150),
     Field("owner", _("Account manager"), "reference", nullable=True),
-    Field("created_at", _("Created"), "date"),
+    Field("created_at", _("Created"), "date", low=date(1900, 1, 1), high=date(2999, 12, 31)),
 ]}

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
 from core.exports import csv_response
+from core.params import page_number
 from customers.models import Tag
 
 from . import services
@@ -108,7 +109,7 @@ def builder_edit(request):
 def segment_detail(request, pk):
     segment = get_object_or_404(Segment, pk=pk)
     audience = services.segment_audience(segment)
-    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
+    page = page_number(request.GET.get("page"))
     return render(request, "segments/detail.html", {
         "segment": segment, "count": audience.count, "profile": audience_profile(audience.bitmap),
         "members": members_page(audience.bitmap, offset=(page - 1) * 50, limit=50), "page": page,

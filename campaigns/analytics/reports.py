@@ -53,6 +53,23 @@ class Period:
                 datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone))
 
 
+# Reports span these days: outside them no campaign can have run, and date arithmetic on the edges of
+# the calendar (9999-12-31 + 1 day) overflowed.
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def report_day(text: str, name: str) -> date:
+    """A report date given as YYYY-MM-DD within EARLIEST..LATEST; ValueError saying what would do."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError as error:
+        raise ValueError(_("%(name)s: give a date like 2026-01-31.") % {"name": name}) from error
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(_("%(name)s: give a date between %(earliest)s and %(latest)s.")
+                         % {"name": name, "earliest": EARLIEST, "latest": LATEST})
+    return day
+
+
 def iso_week(text: str | None, *, today: date | None = None) -> Period:
     """`2026-W47` (or the current week when empty) as a Monday–Sunday period; ValueError if malformed."""
     today = today or timezone.localdate()
@@ -63,6 +80,8 @@ def iso_week(text: str | None, *, today: date | None = None) -> Period:
             year_text, week_text = text.strip().upper().split("-W")
             year, week = int(year_text), int(week_text)
             date.fromisocalendar(year, week, 1)
+            if not EARLIEST.year <= year < LATEST.year:
+                raise ValueError(year)
         except ValueError as error:
             raise ValueError(_("Give the week as YYYY-Www, e.g. %(example)s.") % {
                 "example": f"{today.isocalendar()[0]}-W{today.isocalendar()[1]:02d}"}) from error

@@ -20,6 +20,7 @@ from campaigns.models import Campaign
 from campaigns.templatetags.campaigns_extras import channel_label
 from core.exports import csv_response, xlsx_response
 from core.models import Job
+from core.params import object_id
 from customers.importing import ImportFileError
 
 PRESETS = [("4w", _("Last 4 weeks")), ("12w", _("Last 12 weeks")), ("year", _("This year")), ("all", _("All time"))]
@@ -30,12 +31,13 @@ def _period(request) -> tuple[reports.Period | None, str, str]:
     today = timezone.localdate()
     preset = request.GET.get("preset", "all")
     try:
-        start = date.fromisoformat(request.GET["from"]) if request.GET.get("from") else None
-        end = date.fromisoformat(request.GET["to"]) if request.GET.get("to") else None
-    except ValueError:
+        start = reports.report_day(request.GET["from"], _("From")) if request.GET.get("from") else None
+        end = reports.report_day(request.GET["to"], _("To")) if request.GET.get("to") else None
+    except ValueError as error:
+        messages.error(request, str(error))
         start = end = None
     if start or end:
-        start, end = start or date(2000, 1, 1), end or today
+        start, end = start or reports.EARLIEST, end or today
         return reports.Period(min(start, end), max(start, end), f"{start} – {end}"), "custom", ""
     spans = {"4w": today - timedelta(weeks=4), "12w": today - timedelta(weeks=12), "year": today.replace(month=1, day=1)}
     if preset in spans:
@@ -46,8 +48,8 @@ def _period(request) -> tuple[reports.Period | None, str, str]:
 @manager_required
 def dashboard(request):
     period, preset, label = _period(request)
-    chosen = request.GET.get("campaign", "")
-    campaign_ids = [int(chosen)] if chosen.isdigit() else None
+    chosen = object_id(request.GET.get("campaign"))
+    campaign_ids = [chosen] if chosen is not None else None
     data = reports.activity(period, campaign_ids)
     average = data["summary"]["success_rate"]
     campaigns = reports.campaign_rows(data["campaign_ids"], None, average)
@@ -69,7 +71,7 @@ def dashboard(request):
         "period": period, "label": period.label if period else label, "query": request.GET.urlencode(),
         "counted": _what_is_counted(campaigns),
         "campaign_choices": Campaign.objects.exclude(launched_at=None).order_by("name").values_list("pk", "name"),
-        "chosen": int(chosen) if chosen.isdigit() else None,
+        "chosen": chosen,
     })
 
 

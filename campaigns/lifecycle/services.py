@@ -285,4 +285,9 @@ def launch_due_campaigns() -> int:
             launched += 1
         except CampaignError as error:
             unschedule_campaign(campaign=campaign, by=None, note=str(error))
+        except Exception as error:  # noqa: BLE001 — one campaign's fault must not keep the others from launching
+            logger.exception("Scheduled campaign %s could not be launched", campaign.pk)
+            unschedule_campaign(campaign=campaign, by=None, note=_(
+                "The scheduled launch failed (%(error)s); it went back to draft. Check its audience and "
+                "settings, then schedule it again.") % {"error": type(error).__name__})
     return launched

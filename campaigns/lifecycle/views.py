@@ -14,6 +14,7 @@ from campaigns.lifecycle.forms import CampaignForm
 from campaigns.lifecycle.selectors import campaigns_list
 from campaigns.lifecycle.tables import CampaignTable
 from campaigns.models import Campaign
+from core.params import object_id
 from core.tables import configure_table
 from segments.expression import ExpressionError
 
@@ -62,8 +63,8 @@ def campaign_audience(request):
                      text=data.get("text") or "", strategy=data.get("strategy") or "owner",
                      holdout_pct=data.get("holdout_pct") or 0, holdout_seed=data.get("holdout_seed") or 1,
                      frequency_cap_days=data.get("frequency_cap_days") or 0)
-    if request.POST.get("campaign", "").isdigit():
-        draft.pk = int(request.POST["campaign"])  # its own earlier tasks do not count against the cap
+    if object_id(request.POST.get("campaign")) is not None:
+        draft.pk = object_id(request.POST["campaign"])  # its own earlier tasks do not count against the cap
     managers = [user.pk for user in data.get("account_managers") or []]
     try:
         plan = services.launch_preview(campaign=draft, managers=managers)

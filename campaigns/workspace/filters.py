@@ -19,7 +19,8 @@ class TaskFilter(django_filters.FilterSet):
         queryset=User.objects.all(), to_field_name="username", label=_("Account manager"))
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte", label=_("Due on or before"))
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label=_("Due on or after"))
-    customer = django_filters.NumberFilter(field_name="customer_id", label=_("Customer id"))
+    customer = django_filters.NumberFilter(field_name="customer_id", label=_("Customer id"), min_value=1,
+                                           max_value=2**63 - 1)
 
     class Meta:
         model = Task

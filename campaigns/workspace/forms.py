@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import account_managers
 from campaigns.models import FailureReason, Outcome, Task
+from core.params import object_id
 
 
 class ReassignForm(forms.Form):
@@ -14,7 +15,7 @@ class ReassignForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        selected = [int(pk) for pk in self.data.getlist("selected") if str(pk).isdigit()]
+        selected = [pk for pk in map(object_id, self.data.getlist("selected")) if pk is not None]
         if not selected and not data.get("all_matching"):
             raise forms.ValidationError(_("Select tasks, or choose all tasks matching the filter."))
         data["selected"] = selected

@@ -21,6 +21,7 @@ from campaigns.workspace.forms import RESULT_PARTS, OutcomeForm, ReassignForm, S
 from campaigns.workspace.selectors import customer_tasks, queue_counts, tasks_visible_to
 from campaigns.workspace.tables import QueueTable, TaskTable
 from core.exports import csv_response
+from core.params import object_id
 from core.tables import configure_table
 from customers.models import CustomerTag
 
@@ -73,8 +74,8 @@ def work(request):
     """Split view: the queue on the left, the selected task and its outcome form on the right."""
     tasks = _work_list(request, request.GET)
     selected = None
-    if request.GET.get("task", "").isdigit():
-        selected = get_object_or_404(tasks_visible_to(request.user), pk=int(request.GET["task"]))
+    if object_id(request.GET.get("task")) is not None:
+        selected = get_object_or_404(tasks_visible_to(request.user), pk=object_id(request.GET["task"]))
     elif tasks:
         selected = next((task for task in tasks if task.is_open), tasks[0])
     query = _query_without_task(request.GET)

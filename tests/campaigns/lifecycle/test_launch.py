@@ -292,3 +292,24 @@ def test_campaign_launch_counts_a_manager_created_here(make_vips, mia, django_ca
     campaign = CampaignFactory(owner=mia)
     launch(campaign, mia, django_capture_on_commit_callbacks)
     assert campaign.task_count == 4
+
+
+def test_one_bad_scheduled_campaign_never_blocks_the_others(make_vips, mia, alice, django_capture_on_commit_callbacks):
+    """Issue 20: an out-of-range expression saved before ranges were checked made every run of the
+    scheduler raise OverflowError, and no other scheduled campaign launched."""
+    make_vips(3, owner=alice)
+    due = timezone.now() - timedelta(minutes=1)
+    broken = CampaignFactory(owner=mia, start_at=due, status="scheduled", text="vip AND age > 99999999999999999999",
+                             expression={"all": [{"tag": "vip"},
+                                                 {"field": "age", "op": "gt", "value": 99999999999999999999}]})
+    on_sunday = CampaignFactory(owner=mia, start_at=due, status="scheduled", text="created_at > 9999-12-31",
+                                expression={"field": "created_at", "op": "gt", "value": "9999-12-31"})
+    good = CampaignFactory(owner=mia, start_at=due, status="scheduled")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.launch_due_campaigns() == 1
+    for campaign in (broken, on_sunday, good):
+        campaign.refresh_from_db()
+    assert good.status == Campaign.Status.RUNNING and good.task_count == 3
+    assert broken.status == on_sunday.status == Campaign.Status.DRAFT
+    assert "between 0 and 150" in broken.transitions.last().note
+    assert "2999-12-31" in on_sunday.transitions.last().note
