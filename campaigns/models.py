@@ -87,6 +87,8 @@ class Campaign(models.Model):
 
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.DRAFT)
     launch_job = models.ForeignKey("core.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Created by a history import (campaigns.analytics.history): only such campaigns take imported rows.
+    imported = models.BooleanField(_("imported history"), default=False, editable=False)
     # Frozen at launch: what the audience was and what became of it.
     launched_text = models.TextField(_("audience at launch"), blank=True)
     audience_size = models.PositiveIntegerField(_("audience"), null=True, blank=True)
@@ -337,6 +339,29 @@ class CampaignMetrics(models.Model):
     class Meta:
         verbose_name = _("campaign metrics")
         verbose_name_plural = _("campaign metrics")
+
+
+class ResultTag(models.Model):
+    """The tag a campaign writes one result into (campaigns.analytics.result_tags).
+
+    Ownership is this row, never the slug: a result tag is created with a free slug and then found
+    through here, so no manual tag or other campaign's tag with a lookalike slug is ever rewritten.
+    """
+
+    class Result(models.TextChoices):
+        CONVERTED = "converted", _("converted")
+        INTERESTED = "interested", _("interested")
+        DECLINED = "declined", _("declined")
+        UNREACHABLE = "unreachable", _("unreachable")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="result_tags")
+    result = models.CharField(_("result"), max_length=12, choices=Result)
+    tag = models.OneToOneField("customers.Tag", on_delete=models.CASCADE, related_name="result_of")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "result"], name="one_result_tag_per_result")]
+        verbose_name = _("result tag")
+        verbose_name_plural = _("result tags")
 
 
 def unique_slug(name: str, *, exclude_pk: int | None = None) -> str:

@@ -1,6 +1,7 @@
 """Writes to job records. Progress is written outside the job's own data transaction."""
 
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -84,17 +85,29 @@ def queue_upload_job(*, upload, folder: Path, allowed_suffixes, kind: str, task:
     The one path from an upload to a worker (customer and history imports): a refused file raises
     `refuse` with a readable message and stores nothing.
     """
+    suffix = checked_upload_suffix(upload, allowed_suffixes, refuse)
+    with transaction.atomic():
+        job = queue_job(kind=kind, task=task, by=by, params={"file_name": upload.name, **(params or {}), "suffix": suffix})
+        store_upload(upload, folder / f"{job.pk}{suffix}")
+    return job
+
+
+def checked_upload_suffix(upload, allowed_suffixes, refuse: type[Exception] = ValueError) -> str:
+    """The upload's suffix, after checking its type and size (IMPORT_MAX_UPLOAD_MB) for every way in."""
     suffix = Path(upload.name).suffix.lower()
     if suffix not in allowed_suffixes:
         raise refuse(_("Upload a CSV or XLSX file (got “%(suffix)s”).") % {"suffix": suffix or "?"})
     if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise refuse(_("The file is larger than %(mb)d MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_BYTES // 2**20})
-    with transaction.atomic():
-        job = queue_job(kind=kind, task=task, by=by, params={"file_name": upload.name, **(params or {}), "suffix": suffix})
-        with open(folder / f"{job.pk}{suffix}", "wb") as target:
-            for chunk in upload.chunks():
-                target.write(chunk)
-    return job
+    return suffix
+
+
+def store_upload(upload, path: Path) -> None:
+    """Write an upload where only this service account can read it (files hold personal data)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as target:
+        for chunk in upload.chunks():
+            target.write(chunk)
 
 
 def start_job(*, job_id, stage: str = "", total: int = 0) -> Job:

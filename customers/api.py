@@ -18,7 +18,7 @@ from core.api import JobSerializer
 from . import services
 from .filters import CustomerFilter
 from .import_jobs import queue_import
-from .importing import ImportFileError
+from .importing import ENCODINGS, ImportFileError
 from .models import Channel, Customer, Tag
 from .selectors import customers_visible_to, tags_with_counts
 
@@ -66,6 +66,9 @@ class CustomerImportSerializer(serializers.Serializer):
     mapping = serializers.CharField(required=False, allow_blank=True,
                                     help_text=_("A JSON mapping of column → target, or a preset name (bank-marketing)."))
     delimiter = serializers.CharField(required=False, allow_blank=True, max_length=1)
+    encoding = serializers.ChoiceField(choices=list(ENCODINGS.items()), required=False, allow_blank=True,
+                                       help_text=_("The file's text encoding; blank: UTF-8, or GBK for a file "
+                                                   "with no UTF-8 in it."))
 
     def validate_mapping(self, value):
         if not value or not value.strip().startswith("{"):
@@ -109,7 +112,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         try:
             job = queue_import(upload=serializer.validated_data["file"], by=request.user,
                                mapping=serializer.validated_data.get("mapping"),
-                               delimiter=serializer.validated_data.get("delimiter") or None)
+                               delimiter=serializer.validated_data.get("delimiter") or None,
+                               encoding=serializer.validated_data.get("encoding") or None)
         except ImportFileError as error:
             raise serializers.ValidationError({"file": [str(error)]}) from error
         job.refresh_from_db()

@@ -10,7 +10,6 @@ from accounts.models import Branch, User
 
 from .models import Customer, CustomerTag, LifecycleStage, Tag
 
-
 ASSETS_LIMIT = 10**14  # Customer.assets: 16 digits, 2 of them decimals
 
 

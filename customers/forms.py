@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import account_managers
 from core.params import object_id
 
+from .importing import ENCODINGS
 from .mapping import PRESETS, TARGETS
 from .models import Tag
 
@@ -57,7 +58,9 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(label=_("CSV or XLSX file"))
     preset = forms.ChoiceField(choices=[("", _("Guess from the header"))] + [(name, name) for name in PRESETS],
                                required=False, label=_("Mapping preset"))
-    delimiter = forms.CharField(required=False, max_length=1, label=_("CSV delimiter (blank: detect)"))
+    delimiter = forms.CharField(required=False, max_length=2, label=_("CSV delimiter (blank: detect; \\t for tab)"))
+    encoding = forms.ChoiceField(choices=[("", _("Detect (UTF-8, else GBK)"))] + list(ENCODINGS.items()),
+                                 required=False, label=_("Text encoding"))
 
 
 TARGET_LABELS = {

@@ -26,19 +26,21 @@ def import_folder() -> Path:
     return folder
 
 
-def queue_import(*, upload, by, mapping=None, delimiter: str | None = None) -> Job:
+def queue_import(*, upload, by, mapping=None, delimiter: str | None = None, encoding: str | None = None) -> Job:
     """Store an uploaded file and enqueue its import once the job row is committed."""
     return job_services.queue_upload_job(
         upload=upload, folder=import_folder(), allowed_suffixes=ALLOWED_SUFFIXES, kind=IMPORT_KIND, task=IMPORT_TASK,
-        by=by, params={"mapping": mapping, "delimiter": delimiter}, refuse=ImportFileError)
+        by=by, params={"mapping": mapping, "delimiter": delimiter, "encoding": encoding}, refuse=ImportFileError)
 
 
-def queue_import_of_path(*, path: str | Path, by, mapping=None, delimiter: str | None = None) -> Job:
+def queue_import_of_path(*, path: str | Path, by, mapping=None, delimiter: str | None = None,
+                         encoding: str | None = None) -> Job:
     """Same as queue_import for a file already on disk (management commands, seed)."""
     path = Path(path)
     with transaction.atomic():
         job = job_services.queue_job(kind=IMPORT_KIND, task=IMPORT_TASK, by=by, params={
-            "file_name": path.name, "mapping": mapping, "delimiter": delimiter, "suffix": path.suffix.lower(),
+            "file_name": path.name, "mapping": mapping, "delimiter": delimiter, "encoding": encoding,
+            "suffix": path.suffix.lower(),
         })
         shutil.copyfile(path, import_folder() / f"{job.pk}{path.suffix.lower()}")
     return job
@@ -57,7 +59,7 @@ def run_import(*, job_id: str) -> dict:
 
     try:
         report = import_customers(path, mapping=job.params.get("mapping"), delimiter=job.params.get("delimiter"),
-                                  by=job.created_by, progress=progress)
+                                  encoding=job.params.get("encoding"), by=job.created_by, progress=progress)
     except ImportFileError as error:
         job_services.fail_job(job_id=job_id, errors=[{"row": None, "column": None, "value": "", "message": str(error)}])
         path.unlink(missing_ok=True)

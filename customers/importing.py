@@ -22,6 +22,7 @@ import pyarrow.compute as pa_compute
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Branch, User
 from core.validators import CONTROL_CHARACTERS
@@ -66,51 +67,143 @@ class ImportReport:
 
 # --- Reading ---------------------------------------------------------------------------------
 
-def read_table(path: str | Path, *, delimiter: str | None = None) -> pd.DataFrame:
-    """Read a CSV or XLSX file into a frame of strings, headers stripped."""
+ENCODINGS = {"utf-8": gettext_lazy("UTF-8"), "gb18030": gettext_lazy("GBK / GB18030 (Chinese Excel)"),
+             "big5": gettext_lazy("Big5"), "latin-1": gettext_lazy("Latin-1")}
+MAX_COLUMNS = 500  # a wide file of 100,000 columns took a worker down while being parsed
+DELIMITERS = ",;\t|"
+
+
+def read_table(path: str | Path, *, delimiter: str | None = None, encoding: str | None = None,
+               preview_rows: int | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX file into a frame of strings, headers stripped.
+
+    `encoding` None detects UTF-8 or GB18030; `preview_rows` reads only that many rows (and only the
+    start of a CSV), for the mapping step of the wizard, which must not parse a whole file in a web
+    request. ImportFileError says what is wrong with the file as a whole."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl", nrows=preview_rows)
+            # The header as written: pandas renames a repeated name to name.1.
+            headers = [str(cell).strip() for cell in pd.read_excel(path, header=None, nrows=1, dtype=str,
+                                                                    keep_default_na=False, engine="openpyxl").iloc[0]]
         except Exception as error:  # openpyxl raises many types for a broken workbook
             raise ImportFileError(_("This is not a readable XLSX workbook (%(error)s).") % {"error": error}) from error
     else:
-        raw = path.read_bytes()
-        if b"\x00" in raw[:65536]:
-            raise ImportFileError(_("The file looks binary, not CSV text. Upload a CSV or XLSX file."))
-        text = _decode(raw)
+        raw = path.read_bytes() if preview_rows is None else _read_start(path)
+        nul = raw.find(b"\x00")
+        if nul >= 0:
+            raise ImportFileError(_("The file contains a NUL byte on line %(line)d (byte %(byte)d): it looks binary, "
+                                    "not CSV text. Upload a CSV or XLSX file.") % {
+                "line": raw.count(b"\n", 0, nul) + 1, "byte": nul + 1})
+        text = decode(raw, encoding, partial=preview_rows is not None)
         if not text.strip():
             raise ImportFileError(_("The file is empty."))
-        delimiter = delimiter or _sniff_delimiter(text[:65536])
+        delimiter = _checked_delimiter(delimiter) or _sniff_delimiter(text[:65536])
+        headers = _csv_header(text, delimiter)
+        _check_columns(headers)
         try:
             # index_col=False and warnings as errors: a row with more cells than the header
             # must be refused, not silently shifted into an index or truncated.
             with warnings.catch_warnings():
                 warnings.simplefilter("error", pd.errors.ParserWarning)
                 frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                                    engine="c", index_col=False)
+                                    engine="c", index_col=False, nrows=preview_rows)
         except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
             raise ImportFileError(_("The file's rows do not line up with its header: %(error)s") % {"error": error}) from error
+    _check_columns(headers)
     frame.columns = [str(column).strip() for column in frame.columns]
-    if len(set(frame.columns)) != len(frame.columns):
-        raise ImportFileError(_("The header names a column twice."))
     if frame.empty:
         raise ImportFileError(_("The file has a header but no rows."))
     return frame
 
 
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
+def _read_start(path: Path, size: int = 1 << 20) -> bytes:
+    """The first MB of a file, cut at its last complete line."""
+    with open(path, "rb") as handle:
+        raw = handle.read(size)
+        if handle.read(1):
+            raw = raw[: raw.rfind(b"\n") + 1] or raw
+    return raw
+
+
+def decode(raw: bytes, encoding: str | None = None, *, partial: bool = False) -> str:
+    """The file's text. Without a chosen encoding: UTF-8, or GB18030 for a file with no UTF-8 in it.
+
+    A UTF-8 file with a stray byte is refused with the byte's position rather than decoded whole
+    as GB18030, which turned every Chinese name into mojibake ("张三" → "寮犱笁") that a re-import
+    then wrote over good names."""
+    if encoding:
+        if encoding not in ENCODINGS:
+            raise ImportFileError(_("Unknown encoding %(encoding)s; choose one of: %(choices)s.")
+                                  % {"encoding": encoding, "choices": ", ".join(ENCODINGS)})
         try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(_("The file is neither UTF-8 nor GBK text. Save it as UTF-8 CSV and try again."))
+            return raw.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+        except UnicodeDecodeError as error:
+            if partial and error.start >= len(raw) - 4:
+                return raw[:error.start].decode(encoding)  # a character cut at the end of a preview
+            raise ImportFileError(_("The file is not %(encoding)s text: byte %(byte)d (line %(line)d) cannot be read.")
+                                  % {"encoding": ENCODINGS[encoding], "byte": error.start + 1,
+                                     "line": raw.count(b"\n", 0, error.start) + 1}) from error
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if partial and error.start >= len(raw) - 4:
+            return raw[:error.start].decode("utf-8-sig")
+        first_bad = error
+    lenient = raw.decode("utf-8", errors="replace")
+    unreadable = lenient.count("\ufffd")
+    readable = sum(1 for character in lenient if ord(character) > 127) - unreadable
+    if readable >= 20 * unreadable:  # mostly good UTF-8: a damaged UTF-8 file, not a GBK one
+        raise ImportFileError(_(
+            "The file is UTF-8 text with %(count)d unreadable byte(s), the first at byte %(byte)d (line %(line)d). "
+            "Fix or re-export the file, or choose its encoding explicitly.") % {
+            "count": unreadable, "byte": first_bad.start + 1, "line": raw.count(b"\n", 0, first_bad.start) + 1})
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(_("The file is neither UTF-8 nor GBK text. Save it as UTF-8 CSV and try again.")) from error
+
+
+def _checked_delimiter(delimiter: str | None) -> str | None:
+    if not delimiter:
+        return None
+    if delimiter == "\\t":
+        return "\t"
+    if len(delimiter) != 1 or delimiter in "\"'\r\n" or delimiter.isalnum():
+        raise ImportFileError(_("The delimiter must be one character such as , ; | or a tab (got %(value)r).")
+                              % {"value": delimiter})
+    return delimiter
+
+
+def _csv_header(text: str, delimiter: str) -> list[str]:
+    """The header row as written (pandas renames a repeated name to name.1, which hid duplicates)."""
+    first_line = text[: text.find("\n")] if "\n" in text else text
+    if len(first_line) > 1_000_000:
+        raise ImportFileError(_("The header line is longer than 1,000,000 characters."))
+    try:
+        return [cell.strip() for cell in next(csv.reader(io.StringIO(text), delimiter=delimiter))]
+    except (csv.Error, StopIteration) as error:
+        raise ImportFileError(_("The header cannot be read: %(error)s") % {"error": error}) from error
+
+
+def _check_columns(headers: list[str]) -> None:
+    if len(headers) > MAX_COLUMNS:
+        raise ImportFileError(_("The file has %(count)d columns; at most %(limit)d are accepted.")
+                              % {"count": len(headers), "limit": MAX_COLUMNS})
+    seen, repeated = set(), []
+    for header in headers:
+        if header in seen and header not in repeated:
+            repeated.append(header)
+        seen.add(header)
+    if repeated:
+        raise ImportFileError(_("The header names these columns more than once: %(columns)s.")
+                              % {"columns": ", ".join(f"“{name}”" for name in repeated[:10])})
 
 
 def _sniff_delimiter(sample: str) -> str:
     try:
-        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=DELIMITERS).delimiter
     except csv.Error:
         return ","
 
@@ -303,14 +396,14 @@ def _extras(frame: pd.DataFrame, mapping: Mapping, errors: _Errors) -> pd.Series
 # --- The whole import ------------------------------------------------------------------------
 
 def import_customers(
-    path: str | Path, *, mapping=None, delimiter: str | None = None, by=None,
+    path: str | Path, *, mapping=None, delimiter: str | None = None, encoding: str | None = None, by=None,
     progress: Callable[[int, int, str], None] | None = None, today: date | None = None,
 ) -> ImportReport:
     """Import a customer file: validate every row, then upsert the valid ones in one go."""
     progress = progress or (lambda done, total, stage: None)
     today = today or date.today()
     progress(0, 0, _("Reading the file"))
-    frame = read_table(path, delimiter=delimiter)
+    frame = read_table(path, delimiter=delimiter, encoding=encoding)
     try:
         plan = build_mapping(mapping, list(frame.columns))
     except ValueError as error:

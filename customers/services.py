@@ -143,19 +143,18 @@ def save_customer(*, customer: Customer, by=None, **changes) -> Customer:
 
 @transaction.atomic
 def set_tag_holders(*, tag: Tag, customer_ids: set[int], source: str) -> tuple[int, int]:
-    """Make exactly these customers hold the tag (for tags a job derives); returns (added, removed)."""
+    """Make exactly these customers hold the tag (for tags a job derives); returns (added, removed).
+    Each change is in the customers' tag history."""
     holders = set(CustomerTag.objects.filter(tag=tag).values_list("customer_id", flat=True))
     stale = sorted(holders - customer_ids)
     for start in range(0, len(stale), 10_000):  # SQLite limits the parameters of one statement
         CustomerTag.objects.filter(tag=tag, customer_id__in=stale[start:start + 10_000]).delete()
-    new = customer_ids - holders
-    CustomerTag.objects.bulk_create([CustomerTag(customer_id=pk, tag=tag, source=source) for pk in sorted(new)],
-                                    batch_size=5000)
+    new = sorted(customer_ids - holders)
+    CustomerTag.objects.bulk_create([CustomerTag(customer_id=pk, tag=tag, source=source) for pk in new],
+                                    batch_size=5000, ignore_conflicts=True)
+    TagChange.objects.bulk_create(
+        [TagChange(customer_id=pk, tag_slug=tag.slug, action=TagChange.Action.ADDED, source=source) for pk in new]
+        + [TagChange(customer_id=pk, tag_slug=tag.slug, action=TagChange.Action.REMOVED, source=source)
+           for pk in stale], batch_size=5000)
     return len(new), len(stale)
 
-
-def ensure_tag(*, slug: str, name: str, category: str, source: str) -> Tag:
-    """The tag with this slug, created with these details if it does not exist yet (for derived tags)."""
-    tag, _created = Tag.objects.get_or_create(slug=slug, defaults={"name": name, "category": category,
-                                                                     "source": source})
-    return tag

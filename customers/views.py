@@ -16,6 +16,7 @@ from accounts.permissions import manager_required
 from accounts.roles import is_manager
 from core.exports import csv_response, xlsx_response
 from core.models import Job
+from core.services import checked_upload_suffix, store_upload
 from core.tables import configure_table
 
 from . import services
@@ -23,7 +24,7 @@ from .filters import CustomerFilter
 from .forms import BulkActionForm, CustomerTagForm, ImportMappingForm, ImportUploadForm, TagForm, TagMergeForm
 from .import_jobs import ALLOWED_SUFFIXES, IMPORT_KIND, import_folder, queue_import_of_path
 from .importing import ImportFileError, read_table
-from .mapping import PRESETS, MappingError, build_mapping
+from .mapping import PRESETS, MappingError, build_mapping, default_mapping
 from .models import Tag
 from .selectors import customer_timeline, customers_visible_to, tag_links_for, tags_with_counts
 from .tables import CustomerTable, TagTable
@@ -225,18 +226,17 @@ def import_upload(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.lower()
-        if suffix not in ALLOWED_SUFFIXES:
-            form.add_error("file", _("Upload a CSV or XLSX file."))
+        try:
+            suffix = checked_upload_suffix(upload, ALLOWED_SUFFIXES, ImportFileError)
+        except ImportFileError as error:
+            form.add_error("file", str(error))
         else:
             token = uuid.uuid4().hex
-            path = _staged_path(token, suffix)
-            with open(path, "wb") as target:
-                for chunk in upload.chunks():
-                    target.write(chunk)
+            store_upload(upload, _staged_path(token, suffix))
             staged = request.session.get(STAGED_SESSION_KEY, {})
             staged[token] = {"suffix": suffix, "name": upload.name, "preset": form.cleaned_data["preset"],
-                             "delimiter": form.cleaned_data["delimiter"] or None}
+                             "delimiter": form.cleaned_data["delimiter"] or None,
+                             "encoding": form.cleaned_data["encoding"] or None, "size": upload.size}
             request.session[STAGED_SESSION_KEY] = staged
             return redirect(reverse("customers:import") + f"?token={token}")
     recent = Job.objects.filter(kind=IMPORT_KIND, created_by=request.user)[:10]
@@ -255,13 +255,19 @@ def _import_mapping(request, token):
         raise Http404
     path = _staged_path(token, staged["suffix"])
     try:
-        frame = read_table(path, delimiter=staged["delimiter"])
-    except ImportFileError as error:
-        messages.error(request, str(error))
+        # The mapping step reads the header and a few rows only; the whole file is parsed by the worker.
+        frame = read_table(path, delimiter=staged["delimiter"], encoding=staged.get("encoding"), preview_rows=10)
+    except (ImportFileError, FileNotFoundError) as error:
+        messages.error(request, str(error) if isinstance(error, ImportFileError)
+                       else _("The uploaded file has expired; upload it again."))
+        path.unlink(missing_ok=True)
         return redirect("customers:import")
     headers = list(frame.columns)
     preset = PRESETS.get(staged["preset"]) if staged["preset"] else None
-    initial = build_mapping(preset, headers).columns if preset else build_mapping(None, headers).columns
+    try:
+        initial = build_mapping(preset, headers).columns if preset else default_mapping(headers).columns
+    except MappingError:  # the preset does not fit this file: start from the header and let the user map
+        initial = default_mapping(headers).columns
     form = ImportMappingForm(request.POST or None, headers=headers, initial_mapping=initial,
                              initial={"row_id_prefix": (preset or {}).get("row_id_prefix", "")})
     if request.method == "POST" and form.is_valid():
@@ -270,11 +276,12 @@ def _import_mapping(request, token):
         except MappingError as error:
             form.add_error(None, str(error))
         else:
-            job = queue_import_of_path(path=path, by=request.user, mapping=form.mapping(), delimiter=staged["delimiter"])
+            job = queue_import_of_path(path=path, by=request.user, mapping=form.mapping(), delimiter=staged["delimiter"],
+                                       encoding=staged.get("encoding"))
             path.unlink(missing_ok=True)
             return redirect("customers:import_status", job_id=job.pk)
     return render(request, "customers/import_mapping.html", {
-        "form": form, "token": token, "file_name": staged["name"], "rows": len(frame),
+        "form": form, "token": token, "file_name": staged["name"], "size": staged.get("size"),
         "preview_header": headers, "preview_rows": frame.head(10).values.tolist(),
         "fields": [form[f"col_{index}"] for index in range(len(headers))],
     })

@@ -134,6 +134,14 @@ def _check(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     mask = frame["customer_id"].isna() & ~bad
     reject(mask, "customer_external_id", _("No customer has this external id (import the customers first)."))
     bad |= mask
+    # History goes into campaigns it created, never into one run in LoopCRM (whose audience, tasks
+    # and revenue it would silently change: a running campaign gained a task and 1,000,000 revenue).
+    names = frame.loc[~bad, "campaign"].unique().tolist()
+    live = set(Campaign.objects.filter(name__in=names, imported=False).values_list("name", flat=True))
+    mask = frame["campaign"].isin(live) & ~bad
+    reject(mask, "campaign", _("A campaign with this name was created in LoopCRM; history is only added to "
+                               "imported campaigns. Give these rows another campaign name."))
+    bad |= mask
     duplicate = frame.duplicated(["campaign", "customer_external_id"], keep="first") & ~bad
     reject(duplicate, "customer_external_id", _("The same customer appears twice in this campaign; the first row counts."))
     bad |= duplicate
@@ -173,19 +181,20 @@ def import_history(path, *, by=None) -> HistoryReport:
 
 
 def _history_campaign(name: str, rows: pd.DataFrame, by) -> tuple[Campaign, bool]:
-
-    existing = Campaign.objects.filter(name=name).first()
+    existing = Campaign.objects.select_for_update().filter(name=name).first()
     first, last = rows["completed_at"].min(), rows["completed_at"].max()
     if existing:
-        if not existing.launch_job_id:  # an imported campaign spans its contacts (the weeks it belongs to)
-            Campaign.objects.filter(pk=existing.pk).update(
-                launched_at=min(filter(None, [existing.launched_at, first])),
-                closed_at=max(filter(None, [existing.closed_at, last])))
+        if not existing.imported:  # created meanwhile in LoopCRM: refused, as _check refuses it
+            raise ImportFileError(_("The campaign “%(name)s” was created in LoopCRM while the file was being read; "
+                                    "import again.") % {"name": name})
+        # An imported campaign spans its contacts (the weeks it belongs to).
+        Campaign.objects.filter(pk=existing.pk).update(launched_at=min(filter(None, [existing.launched_at, first])),
+                                                       closed_at=max(filter(None, [existing.closed_at, last])))
         return existing, False
     owner = by or _fallback_owner()
     campaign = Campaign.objects.create(
         name=name, slug=unique_slug(name), owner=owner, status=Campaign.Status.COMPLETED, launched_at=first,
-        closed_at=last, launched_text=_("imported history"), objective=_("Imported from past contacts."),
+        closed_at=last, launched_text=_("imported history"), objective=_("Imported from past contacts."), imported=True,
         expression=None, text="", audience_size=0, holdout_size=0, task_count=0, holdout_pct=0)
     CampaignTransition.objects.create(campaign=campaign, from_status="", to_status=Campaign.Status.COMPLETED,
                                       by=by, note=_("imported history"))
@@ -229,7 +238,7 @@ def _write_tasks(campaign: Campaign, rows: pd.DataFrame) -> int:
 
 def _refresh_counts(campaign: Campaign) -> None:
     """An imported campaign's audience is the customers it contacted (a launched one keeps its own)."""
-    if campaign.launch_job_id:
+    if not campaign.imported:
         return
     count = Task.objects.filter(campaign=campaign, group=Task.Group.TREATMENT).count()
     Campaign.objects.filter(pk=campaign.pk).update(audience_size=count, task_count=count)

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from campaigns.models import Campaign, Task
+from campaigns.models import Campaign, ResultTag, Task
 from customers import services as customer_services
 from customers.models import Tag
 
@@ -22,17 +22,37 @@ def result_of(contact_result: str, response: str) -> str | None:
     return None
 
 
-RESULTS = ("converted", "interested", "declined", "unreachable")
+RESULTS = tuple(ResultTag.Result.values)
 
 
-def result_tag_slug(campaign: Campaign, result: str) -> str:
-    return f"{campaign.slug}-{result}"[:80]
+def result_tag(campaign: Campaign, result: str) -> Tag:
+    """The campaign's own tag for one result, created on first use with a slug no tag has.
+
+    The slug is `<campaign slug>-<result>` when free, else numbered (`-2`, `-3`, …); it is only a
+    name: ownership is the ResultTag row, so renaming the tag later changes nothing here."""
+    owned = ResultTag.objects.filter(campaign=campaign, result=result).select_related("tag").first()
+    if owned is not None:
+        return owned.tag
+    suffix = f"-{result}"
+    base = (customer_services.tag_slug(campaign.slug)[: 80 - len(suffix) - 4].rstrip("-") or "campaign") + suffix
+    slug, number = base, 2
+    while Tag.objects.filter(slug=slug).exists():
+        slug, number = f"{base}-{number}", number + 1
+    tag = customer_services.create_tag(
+        slug=slug, name=_("%(campaign)s: %(result)s") % {"campaign": campaign.name[:100],
+                                                         "result": ResultTag.Result(result).label},
+        category=Tag.Category.CAMPAIGN_RESULT, source=Tag.Source.CAMPAIGN)
+    ResultTag.objects.create(campaign=campaign, result=result, tag=tag)
+    return tag
 
 
 @transaction.atomic
 def tag_results(*, campaign: Campaign) -> dict[str, int]:
-    """Give customers `<slug>-converted`, `-interested`, `-declined`, `-unreachable` from their latest
-    outcome in this campaign (control customers get none); run again, it corrects itself."""
+    """Give customers the campaign's converted / interested / declined / unreachable tags from their
+    latest outcome in it (control customers get none); run again, it corrects itself. Only the
+    campaign's own result tags are ever written (issue 20: `gold-converted`, a manual tag, lost its
+    customers to a campaign slugged `gold`)."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)  # one run per campaign at a time
     outcomes = (Task.objects.filter(campaign=campaign, group=Task.Group.TREATMENT).exclude(contact_result="")
                 .order_by("customer_id", "-completed_at", "-id")
                 .values_list("customer_id", "contact_result", "response"))
@@ -42,10 +62,7 @@ def tag_results(*, campaign: Campaign) -> dict[str, int]:
             latest[customer_id] = result_of(contact_result, response)
     counts = {}
     for result in RESULTS:
-        tag = customer_services.ensure_tag(
-            slug=result_tag_slug(campaign, result),
-            name=_("%(campaign)s: %(result)s") % {"campaign": campaign.name, "result": result},
-            category=Tag.Category.CAMPAIGN_RESULT, source=Tag.Source.CAMPAIGN)
+        tag = result_tag(campaign, result)
         earners = {customer_id for customer_id, earned in latest.items() if earned == result}
         customer_services.set_tag_holders(tag=tag, customer_ids=earners, source=Tag.Source.CAMPAIGN)
         counts[tag.slug] = len(earners)

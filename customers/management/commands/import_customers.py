@@ -1,4 +1,4 @@
-"""manage.py import_customers PATH [--mapping FILE.json|PRESET] [--delimiter ;]"""
+"""manage.py import_customers PATH [--mapping FILE.json|PRESET] [--delimiter ;] [--encoding gb18030]"""
 
 import csv
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from customers.importing import ImportFileError, import_customers
+from customers.importing import ENCODINGS, ImportFileError, import_customers
 from customers.mapping import PRESETS
 
 
@@ -18,9 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("path")
         parser.add_argument("--mapping", help="a JSON mapping file, or a preset: " + ", ".join(PRESETS))
         parser.add_argument("--delimiter", help="CSV delimiter; sniffed from the header if not given")
+        parser.add_argument("--encoding", choices=list(ENCODINGS),
+                            help="the file's text encoding; detected (UTF-8, else GBK) if not given")
         parser.add_argument("--errors", help="write the row-level errors to this CSV file")
 
-    def handle(self, *args, path, mapping, delimiter, errors, **options):
+    def handle(self, *args, path, mapping, delimiter, encoding, errors, **options):
         if not Path(path).exists():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
         if mapping and mapping not in PRESETS:
@@ -34,7 +36,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{stage}: {done}/{total}")
 
         try:
-            report = import_customers(path, mapping=mapping, delimiter=delimiter, progress=progress)
+            report = import_customers(path, mapping=mapping, delimiter=delimiter, encoding=encoding,
+                                     progress=progress)
         except ImportFileError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(

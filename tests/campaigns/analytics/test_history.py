@@ -137,3 +137,25 @@ def test_history_uploads_are_limited_in_type_and_size(web_as, mia, settings):
     big = client.post("/campaigns/reports/history/", {"file": SimpleUploadedFile("h.csv", b"x" * 100)})
     assert "larger than" in big.content.decode()
     assert not Job.objects.exists()
+
+
+def test_history_never_merges_into_a_campaign_run_in_loopcrm(tmp_path, admin_user, mia):
+    """Issue 20: rows named after a running campaign gave it a task and 1,000,000 revenue."""
+    from tests.factories import CampaignFactory
+
+    CustomerFactory(external_id="C1")
+    CustomerFactory(external_id="C2")
+    running = CampaignFactory(name="Autumn bonds", owner=mia, status="running")
+    path = write(tmp_path, "customer_external_id,campaign,channel,contacted_at,result,amount\n"
+                           "C1,Autumn bonds,phone,2026-09-01,converted,1000000\n"
+                           "C2,Spring funds,phone,2026-03-02,converted,10\n")
+    report = history.import_history(path)
+    assert (report.tasks_created, report.rejected) == (1, 1)
+    assert report.errors[0]["row"] == 2 and "created in LoopCRM" in report.errors[0]["message"]
+    assert not running.tasks.exists()
+    spring = Campaign.objects.get(name="Spring funds")
+    assert spring.imported and not Campaign.objects.get(pk=running.pk).imported
+    again = write(tmp_path, "customer_external_id,campaign,channel,contacted_at,result,amount\n"
+                            "C1,Spring funds,phone,2026-03-01,declined,\n")
+    assert history.import_history(again).tasks_created == 1  # imported campaigns still take more history
+    assert Campaign.objects.get(pk=spring.pk).launched_at.date() == date(2026, 3, 1)
