@@ -23,7 +23,7 @@ def write(tmp_path, raw: bytes, name="customers.csv"):
 def test_a_utf8_file_with_one_stray_byte_is_refused_with_its_position_and_names_stay_good(tmp_path):
     CustomerFactory(external_id="C1", name="张三")
     rows = "external_id,name\n" + "".join(f"C{n},张三{n}\n" for n in range(1, 40))
-    raw = rows.encode("utf-8").replace("C7,".encode(), b"C7\xff,")  # one stray byte on line 8
+    raw = rows.encode("utf-8").replace(b"C7,", b"C7\xff,")  # one stray byte on line 8
     with pytest.raises(ImportFileError, match=r"UTF-8 text with 1 unreadable byte.*line 8"):
         import_customers(write(tmp_path, raw))
     assert Customer.objects.get(external_id="C1").name == "张三"  # nothing was written, no mojibake
