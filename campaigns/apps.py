@@ -11,8 +11,10 @@ class CampaignsConfig(AppConfig):
         # What campaigns offer the apps below them, registered here so that they never import campaigns.
         from accounts import navigation
         from accounts.roles import Role
+        from customers import tag_references
         from customers.selectors import register_timeline_source
 
+        from .lifecycle.tag_references import campaigns_naming, rename_in_campaigns
         from .workspace.selectors import customer_timeline_events, due_now_count
         from .workspace.services import ensure_failure_reasons
 
@@ -21,6 +23,7 @@ class CampaignsConfig(AppConfig):
                             badge=due_now_count)
         navigation.register("campaigns:reports", _("Reports"), roles=navigation.MANAGERS, order=70)
         register_timeline_source(customer_timeline_events)
+        tag_references.register(campaigns_naming, rename_in_campaigns)
         # The default failure reasons exist after every migrate (and every test-database flush).
         post_migrate.connect(lambda **kwargs: ensure_failure_reasons(), sender=self, weak=False,
                              dispatch_uid="loopcrm-failure-reasons")

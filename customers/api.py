@@ -143,7 +143,7 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
     filterset_fields = ["category", "source"]
 
     def get_queryset(self):
-        tags = tags_with_counts()
+        tags = tags_with_counts(self.request.user)
         search = self.request.query_params.get("search", "").strip()
         if search:
             tags = tags.filter(Q(slug__startswith=search.lower()) | Q(name__istartswith=search))

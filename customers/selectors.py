@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from accounts.roles import is_manager
 
@@ -19,9 +19,15 @@ def customers_visible_to(user) -> QuerySet[Customer]:
     return customers.none()
 
 
-def tags_with_counts() -> QuerySet[Tag]:
-    """Tags annotated with how many customers carry each."""
-    return Tag.objects.annotate(customer_count=Count("customer_links")).order_by("slug")
+def tags_with_counts(user) -> QuerySet[Tag]:
+    """Tags annotated with how many of the customers `user` may see carry each (an account manager
+    counts her own customers, never the bank's)."""
+    if is_manager(user):
+        counted = Count("customer_links")
+    else:
+        counted = Count("customer_links", filter=Q(customer_links__customer__owner=user) if user.is_authenticated
+                        else Q(pk__in=[]))
+    return Tag.objects.annotate(customer_count=counted).order_by("slug")
 
 
 def tag_links_for(customer: Customer) -> QuerySet[CustomerTag]:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.bulk import insert_from_select
 
+from . import tag_references
 from .models import Customer, CustomerTag, Tag, TagChange
 
 
@@ -40,7 +41,9 @@ def create_tag(*, slug: str, name: str = "", category: str = Tag.Category.OTHER,
 
 @transaction.atomic
 def update_tag(*, tag: Tag, name: str, category: str, description: str = "", slug: str | None = None) -> Tag:
-    """Rename a tag (display name and, with care, the slug segments refer to)."""
+    """Rename a tag (display name and slug); saved segments and draft campaigns naming the old slug
+    are rewritten to the new one in the same transaction."""
+    old_slug = tag.slug
     if slug is not None and slug != tag.slug:
         if tag_slug(slug) != slug or not slug:
             raise ValidationError({"slug": _("Use lower-case letters, digits and hyphens.")})
@@ -50,6 +53,7 @@ def update_tag(*, tag: Tag, name: str, category: str, description: str = "", slu
     tag.name, tag.category, tag.description = name, category, description
     tag.full_clean()
     tag.save()
+    tag_references.rename_references({old_slug: tag.slug})
     return tag
 
 
@@ -91,23 +95,46 @@ def remove_tag(*, tag: Tag, customers: QuerySet, by=None) -> int:
 
 @transaction.atomic
 def merge_tags(*, sources: list[Tag], target: Tag, by=None) -> int:
-    """Move every customer of the source tags onto the target, then delete the sources."""
+    """Move every customer of the source tags onto the target, then delete the sources; saved
+    segments and draft campaigns naming a source name the target instead. Every change is in the
+    customers' tag history."""
     sources = [tag for tag in sources if tag.pk != target.pk]
     if not sources:
         raise ValidationError({"sources": _("Choose at least one tag other than the target.")})
     holders = Customer.objects.filter(tag_links__tag__in=sources).distinct()
     moved = add_tag(tag=target, customers=Customer.objects.filter(pk__in=holders.values("pk")),
                     by=by, source=Tag.Source.MANUAL)
+    for tag in sources:
+        _record_removal_of_every_link(tag, by)
     Tag.objects.filter(pk__in=[tag.pk for tag in sources]).delete()
+    tag_references.rename_references({tag.slug: target.slug for tag in sources})
     return moved
 
 
 @transaction.atomic
-def delete_tag(*, tag: Tag) -> int:
-    """Delete a tag and its links; returns how many customers carried it."""
+def delete_tag(*, tag: Tag, by=None) -> int:
+    """Delete a tag and its links; returns how many customers carried it. Refused while a saved
+    segment or a draft campaign names it (the message lists them): they would stop working."""
+    users = tag_references.references_to({tag.slug})
+    if users:
+        raise ValidationError({"slug": _("%(tag)s is used by %(users)s. Change or delete those first, or merge "
+                                         "this tag into another (which rewrites them).") % {
+            "tag": tag.slug, "users": ", ".join(f"{reference.kind} “{reference.name}”" for reference in users[:10])
+            + (_(" and %(n)d more") % {"n": len(users) - 10} if len(users) > 10 else "")}})
     carried = tag.customer_links.count()
+    _record_removal_of_every_link(tag, by)
     tag.delete()
     return carried
+
+
+def _record_removal_of_every_link(tag: Tag, by) -> None:
+    insert_from_select(
+        TagChange, ["customer_id", "tag_slug", "action", "source", "by_id", "at"],
+        CustomerTag.objects.filter(tag=tag).annotate(
+            _customer=F("customer_id"), _slug=Value(tag.slug), _action=Value(TagChange.Action.REMOVED),
+            _source=Value(Tag.Source.MANUAL), _by=Value(by.pk if by else None, output_field=BigIntegerField()),
+            _at=Now()).values_list("_customer", "_slug", "_action", "_source", "_by", "_at"),
+    )
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from .mapping import PRESETS, MappingError, build_mapping, default_mapping
 from .models import Tag
 from .selectors import customer_timeline, customers_visible_to, tag_links_for, tags_with_counts
 from .tables import CustomerTable, TagTable
+from .tag_references import references_to
 
 EXPORT_COLUMNS = ["external_id", "name", "phone", "email", "gender", "birth_date", "branch__code",
                   "owner__username", "assets", "risk_level", "lifecycle_stage"]
@@ -136,7 +137,7 @@ def customer_tags(request, pk):
 @manager_required
 def tag_list(request):
     """All tags with customer counts."""
-    tags = tags_with_counts()
+    tags = tags_with_counts(request.user)
     search = request.GET.get("q", "").strip()
     if search:
         tags = tags.filter(slug__contains=search.lower())
@@ -179,12 +180,13 @@ def tag_edit(request, pk):
 @manager_required
 def tag_delete(request, pk):
     """Confirm with the number of customers that carry the tag, then delete it."""
-    tag = get_object_or_404(tags_with_counts(), pk=pk)
-    if request.method == "POST":
-        count = services.delete_tag(tag=tag)
+    tag = get_object_or_404(tags_with_counts(request.user), pk=pk)
+    users = references_to({tag.slug})
+    if request.method == "POST" and not users:
+        count = services.delete_tag(tag=tag, by=request.user)
         messages.success(request, _("Tag %(tag)s deleted from %(n)d customers.") % {"tag": tag.slug, "n": count})
         return redirect("customers:tags")
-    return render(request, "customers/tag_delete.html", {"tag": tag})
+    return render(request, "customers/tag_delete.html", {"tag": tag, "users": users})
 
 
 @manager_required
@@ -203,7 +205,8 @@ def tag_merge(request):
                 messages.success(request, _("Merged into %(tag)s; %(n)d customers gained it.") % {"tag": target.slug, "n": moved})
                 return redirect("customers:tags")
         else:
-            preview = {"sources": tags_with_counts().filter(pk__in=[tag.pk for tag in sources]), "target": target}
+            preview = {"sources": tags_with_counts(request.user).filter(pk__in=[tag.pk for tag in sources]), "target": target,
+                       "users": references_to({tag.slug for tag in sources if tag.pk != target.pk})}
     return render(request, "customers/tag_merge.html", {"form": form, "preview": preview})
 
 

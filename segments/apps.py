@@ -8,5 +8,9 @@ class SegmentsConfig(AppConfig):
 
     def ready(self):
         from accounts import navigation
+        from customers import tag_references
+
+        from .tag_references import rename_in_segments, segments_naming
 
         navigation.register("segments:list", _("Segments"), roles=navigation.MANAGERS, order=40)
+        tag_references.register(segments_naming, rename_in_segments)

@@ -386,6 +386,25 @@ def tags_in(node: dict) -> set[str]:
     return set()
 
 
+def rename_tags(node: dict, renames: dict[str, str]) -> dict:
+    """The tree with tag slugs renamed (old → new), normalised again (a merge can make two equal)."""
+    def walk(item: dict) -> dict:
+        if "tag" in item:
+            return {"tag": renames.get(item["tag"], item["tag"])}
+        if "not" in item:
+            return {"not": walk(item["not"])}
+        if "all" in item or "any" in item:
+            kind = "all" if "all" in item else "any"
+            children, seen = [], []
+            for child in map(walk, item[kind]):
+                if child not in seen:  # `a AND b` with b merged into a is `a`
+                    seen.append(child)
+                    children.append(child)
+            return {kind: children}
+        return item
+    return from_json(walk(node))
+
+
 def fields_in(node: dict) -> list[dict]:
     """Every comparison in the tree."""
     if "field" in node:
