@@ -1,7 +1,9 @@
 """Users, their branch (营业部) and, through groups, their role."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.validators import refuse_control_characters
@@ -30,6 +32,9 @@ class User(AbstractUser):
         Branch, verbose_name=_("branch"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="members",
     )
+    # API tokens issued before this moment are void: a password change (any way: page, admin,
+    # command) ends every token, as it ends every session.
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["username"]
@@ -38,3 +43,28 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+
+class ApiToken(models.Model):
+    """One API sign-in. Only a digest of the key is stored: the key is shown once, when issued."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=80, blank=True, validators=[refuse_control_characters])
+    digest = models.CharField(max_length=64, unique=True, editable=False)  # SHA-256 of the key, hex
+    prefix = models.CharField(_("starts with"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("issued"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

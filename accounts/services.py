@@ -1,6 +1,7 @@
 """Writes for users, roles and branches."""
 
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from .models import Branch, User
@@ -39,6 +40,9 @@ def create_or_update_user(
     user.is_staff = role == Role.ADMIN
     user.is_superuser = role == Role.ADMIN
     if password:
+        # The configured password rules (length, common, numeric, like the username): `add_user`
+        # took "1" before. Raises ValidationError with every rule broken; nothing is saved.
+        validate_password(password, user)
         user.set_password(password)
     elif created:
         user.set_unusable_password()

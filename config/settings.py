@@ -52,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "django_tables2",
     "django_htmx",
@@ -75,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.RoleRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -143,10 +143,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: lock a username+address pair after 5 failures for 15 minutes.
+# The client's address, for login locks and API throttles (core.clientip). X-Forwarded-For is
+# client-supplied unless a proxy we run rewrites it: set TRUSTED_PROXY_COUNT to the number of proxies
+# in front of the app (1 behind one nginx or load balancer); 0 trusts only the connecting address.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Login throttling: lock a username + client address pair after 5 failures for 15 minutes (an
+# attacker elsewhere cannot lock a user out: the lock is on the attacker's own address).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
@@ -195,8 +202,8 @@ STORAGES = {
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.authentication.TokenOrBearerAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.TokenOrBearerAuthentication",
+        "accounts.authentication.RoleSessionAuthentication",
     ],
     # JSON request bodies only (uploads declare multipart themselves): one body type per operation,
     # which is what a generated client can call.
@@ -208,8 +215,18 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"token": "20/min"},
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # The browsable API only while developing: in production every answer is JSON (it showed forms
+    # and the API's structure to anyone signed in, and is no use to a client).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
+# The OpenAPI schema and its docs page: for signed-in users in production (the schema holds no data,
+# but maps every endpoint for whoever asks); API_SCHEMA_PUBLIC=1 opens them, e.g. for a client
+# generator in CI.
+API_SCHEMA_PUBLIC = env_bool("API_SCHEMA_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if API_SCHEMA_PUBLIC
+                          else "rest_framework.permissions.IsAuthenticated"],
     "TITLE": "LoopCRM API",
     "DESCRIPTION": "Customers, tags, segments, campaigns, tasks and reports.",
     "VERSION": "1",
@@ -243,6 +260,18 @@ METRICS_RECOMPUTE_CONCURRENCY = int(os.environ.get("METRICS_RECOMPUTE_CONCURRENC
 # The weekly review goes out on Monday at WEEKLY_REPORT_HOUR in this time zone.
 WEEKLY_REPORT_TIME_ZONE = os.environ.get("WEEKLY_REPORT_TIME_ZONE", TIME_ZONE)
 WEEKLY_REPORT_HOUR = int(os.environ.get("WEEKLY_REPORT_HOUR", "7"))
+
+# The cache holds API throttle counts, so it must be shared by every web process: Redis when
+# CACHE_URL is set (production, CI), else files under the var folder (`make run`, one machine).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+          if CACHE_URL else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                             "LOCATION": str(VAR_DIR / "cache")}}
+
+# API tokens: each sign-in (POST /api/v1/auth/token/) gets its own, valid this many days (and only
+# until the user's password changes); a user keeps at most API_TOKENS_PER_USER, oldest dropped.
+API_TOKEN_LIFETIME_DAYS = int(os.environ.get("API_TOKEN_LIFETIME_DAYS", "30"))
+API_TOKENS_PER_USER = int(os.environ.get("API_TOKENS_PER_USER", "20"))
 
 # --- Celery -------------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"

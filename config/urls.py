@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import TokenView
+from accounts.api import ApiTokenViewSet, TokenView
 from accounts.views import home
 from campaigns.analytics.api import ReportViewSet
 from campaigns.lifecycle.api import CampaignViewSet
@@ -23,6 +23,7 @@ router.register("segments", SegmentViewSet, basename="segment")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("reports", ReportViewSet, basename="reports")
+router.register("auth/tokens", ApiTokenViewSet, basename="api-token-own")
 
 api_urls = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -28,9 +28,8 @@ BANK_FILE = ROOT / "data" / "bank-marketing" / "bank-full.csv"
 
 def prepare(tokens_path: Path) -> dict:
     """Customers, 100 account managers + 5 marketing managers with tokens, a freshly launched campaign."""
-    from rest_framework.authtoken.models import Token
-
     from accounts.services import create_or_update_user
+    from accounts.tokens import issue_token
     from campaigns.lifecycle import services
     from campaigns.models import Campaign
     from customers.importing import import_customers
@@ -50,8 +49,8 @@ def prepare(tokens_path: Path) -> dict:
 
     with connection.cursor() as cursor:  # what autovacuum does within a minute of a large launch
         cursor.execute("VACUUM ANALYZE campaigns_task")
-    tokens = {"account_managers": [Token.objects.get_or_create(user=user)[0].key for user in account_managers],
-              "managers": [Token.objects.get_or_create(user=user)[0].key for user in managers],
+    tokens = {"account_managers": [issue_token(user=user, name="load test")[1] for user in account_managers],
+              "managers": [issue_token(user=user, name="load test")[1] for user in managers],
               "campaign": campaign.pk,
               "customers": list(Customer.objects.order_by("?").values_list("pk", flat=True)[:2000])}
     tokens_path.write_text(json.dumps(tokens))

@@ -6,10 +6,10 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
+from accounts.tokens import issue_token
 from config.wsgi import application
 from tests.factories import BranchFactory, CustomerFactory, TagFactory, UserFactory
 
@@ -34,7 +34,7 @@ def token(request, db):
     vip = TagFactory(slug="vip")
     CustomerFactory(owner=user, branch=branch, tags=[vip])
     CustomerFactory(tags=[vip])
-    return Token.objects.create(user=user).key
+    return issue_token(user=user)[1]
 
 
 @schema.parametrize()

@@ -1,5 +1,6 @@
 """manage.py add_user USERNAME --role ROLE --password PW [--branch CODE]"""
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -20,5 +21,8 @@ class Command(BaseCommand):
     def handle(self, *args, username, role, password, branch, **options):
         if branch and not Branch.objects.filter(code=branch).exists():
             raise CommandError(_("Unknown branch %(code)s.") % {"code": branch})
-        user = create_or_update_user(username=username, role=role, password=password, branch_code=branch)
+        try:
+            user = create_or_update_user(username=username, role=role, password=password, branch_code=branch)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
         self.stdout.write(_("User %(username)s is now %(role)s.") % {"username": user.username, "role": Role(role).label})
