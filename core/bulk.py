@@ -10,14 +10,38 @@ from django.db import connection
 from django.db.models import QuerySet
 
 
-def insert_from_select(model, columns: list[str], rows: QuerySet) -> int:
-    """Insert the rows of `rows` (a values_list() whose columns match `columns`) into model."""
+def insert_from_select(model, columns: list[str], rows: QuerySet, *, skip_existing: bool = False) -> int:
+    """Insert the rows of `rows` (a values_list() whose columns match `columns`) into model.
+
+    skip_existing: rows that would break a unique constraint are skipped, not an IntegrityError
+    (two requests adding the same link at once: a double click, two bulk actions)."""
     sql, params = rows.order_by().query.sql_with_params()
     quote = connection.ops.quote_name
     column_sql = ", ".join(quote(column) for column in columns)
+    if skip_existing:
+        # The sub-select keeps SQLite from reading ON CONFLICT as part of a join.
+        sql = f"SELECT * FROM ({sql}) AS rows_to_insert WHERE true ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({column_sql}) {sql}", params)
         return cursor.rowcount
+
+
+def insert_new_returning(model, columns: list[str], rows: list[tuple], returning: str, *, chunk: int = 500) -> list:
+    """Insert rows, skipping those a unique constraint already holds; returns `returning` of the rows
+    this call inserted (so a count of what it created is exact even while another writer races it)."""
+    quote = connection.ops.quote_name
+    column_sql = ", ".join(quote(column) for column in columns)
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    inserted = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({column_sql}) VALUES "
+                           + ", ".join([placeholders] * len(part))
+                           + f" ON CONFLICT DO NOTHING RETURNING {quote(returning)}",
+                           [value for row in part for value in row])
+            inserted.extend(row[0] for row in cursor.fetchall())
+    return inserted
 
 
 def copy_rows(table: str, columns: list[str], frame, *, chunk_rows: int = 200_000) -> int:

@@ -21,10 +21,12 @@ import pyarrow as pa
 import pyarrow.compute as pa_compute
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Branch, User
+from core.bulk import insert_new_returning
 from core.validators import CONTROL_CHARACTERS
 
 from .importing_write import write_customers
@@ -445,10 +447,12 @@ def _ensure_tags(slugs: list[str]) -> tuple[dict[str, int], int]:
     """Ids of the given tag slugs, creating the missing ones as import tags."""
     existing = dict(Tag.objects.filter(slug__in=slugs).values_list("slug", "id"))
     missing = [slug for slug in slugs if slug not in existing]
-    Tag.objects.bulk_create(
-        [Tag(slug=slug, name=slug, category=Tag.Category.PROFILE, source=Tag.Source.IMPORT) for slug in missing],
-        batch_size=500,
-    )
+    # Another import may create the same tags at this moment: theirs are kept, ours skipped, and
+    # only the tags this import inserted are counted as created (it was an IntegrityError).
+    now = timezone.now()
+    created = insert_new_returning(
+        Tag, ["slug", "name", "category", "source", "description", "created_at"],
+        [(slug, slug, Tag.Category.PROFILE, Tag.Source.IMPORT, "", now) for slug in missing], returning="id")
     if missing:
         existing.update(Tag.objects.filter(slug__in=missing).values_list("slug", "id"))
-    return existing, len(missing)
+    return existing, len(created)

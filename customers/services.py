@@ -59,7 +59,12 @@ def update_tag(*, tag: Tag, name: str, category: str, description: str = "", slu
 
 @transaction.atomic
 def add_tag(*, tag: Tag, customers: QuerySet, by=None, source: str = Tag.Source.MANUAL) -> int:
-    """Put a tag on every customer in the queryset that lacks it; returns how many gained it."""
+    """Put a tag on every customer in the queryset that lacks it; returns how many gained it.
+
+    Adds of one tag take turns (the tag's row lock): a second one at the same moment — a double
+    click, two bulk actions — then sees the first one's links, adds only the rest and records only
+    those (it was an IntegrityError)."""
+    Tag.objects.select_for_update().filter(pk=tag.pk).first()
     lacking = customers.order_by().filter(
         ~Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag=tag))
     )
@@ -74,12 +79,14 @@ def add_tag(*, tag: Tag, customers: QuerySet, by=None, source: str = Tag.Source.
                              _source=Value(source), _by=Value(by.pk), _at=Now())
             .values_list("_customer", "_slug", "_action", "_source", "_by", "_at"),
         )
-    return insert_from_select(CustomerTag, ["customer_id", "tag_id", "source", "added_by_id", "added_at"], rows)
+    return insert_from_select(CustomerTag, ["customer_id", "tag_id", "source", "added_by_id", "added_at"], rows,
+                              skip_existing=True)
 
 
 @transaction.atomic
 def remove_tag(*, tag: Tag, customers: QuerySet, by=None) -> int:
-    """Take a tag off every customer in the queryset; returns how many lost it."""
+    """Take a tag off every customer in the queryset; returns how many lost it (in turn with adds)."""
+    Tag.objects.select_for_update().filter(pk=tag.pk).first()
     links = CustomerTag.objects.filter(tag=tag, customer__in=customers.order_by().values("pk"))
     if by is not None:
         insert_from_select(

@@ -11,7 +11,6 @@ from django.core.cache import cache
 from django.test import RequestFactory, override_settings
 from rest_framework.test import APIClient
 
-from accounts.api import SignInThrottle
 from core.clientip import client_ip
 from tests.factories import UserFactory
 

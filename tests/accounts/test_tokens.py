@@ -19,7 +19,7 @@ def sam():
     return UserFactory(username="sam", password="right-password-1", role="marketing_manager")
 
 
-def sign_in(username="sam", password="right-password-1", **extra):
+def sign_in(username="sam", password="right-password-1", **extra):  # noqa: S107 - a test account
     return APIClient().post("/api/v1/auth/token/", {"username": username, "password": password, **extra},
                             format="json")
 
