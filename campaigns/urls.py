@@ -20,6 +20,7 @@ urlpatterns = [
     path("my-tasks/views/<int:pk>/delete/", workspace.delete_view, name="delete_view"),
     path("my-tasks/<int:pk>/", workspace.panel, name="panel"),
     path("my-tasks/<int:pk>/outcome/", workspace.save_outcome, name="outcome"),
+    path("my-tasks/<int:pk>/start/", workspace.start_task, name="start_task"),
     path("<int:pk>/", lifecycle.campaign_detail, name="detail"),
     path("<int:pk>/edit/", lifecycle.campaign_form, name="edit"),
     path("<int:pk>/launch/", lifecycle.campaign_launch, name="launch"),

@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .models import Job
+from .selectors import jobs_visible_to
 
 
 def exception_handler(exc, context):
@@ -85,11 +86,7 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return Job.objects.none()
-        user = self.request.user
-        jobs = Job.objects.all()
-        if user.is_superuser:  # admins are superusers (accounts.roles)
-            return jobs
-        return jobs.filter(created_by=user)
+        return jobs_visible_to(self.request.user)
 
     def get_object(self):
         try:

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 POLICY = "; ".join(
@@ -69,3 +70,18 @@ def bad_request(request, message: str):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=400)
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store, private` on every page, API answer and export that does not set its
+    own: nearly all of them carry customers' personal data, which no shared or browser cache may
+    keep (static files are served before this by WhiteNoise, with their own long-lived headers)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response:
+            patch_cache_control(response, no_store=True, private=True)
+        return response

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -158,3 +159,29 @@ def expire_stale_jobs(*, older_than: timedelta = timedelta(hours=3)) -> int:
         errors=[{"message": _("The job stopped without finishing; please run it again.")}],
         finished_at=timezone.now(),
     )
+
+
+def purge_stale_uploads(*, older_than_hours: int = 24) -> int:
+    """Delete uploaded files older than this under MEDIA_ROOT unless a job still to run reads them:
+    files of finished (also failed) jobs, and wizard uploads never imported. Uploads hold personal
+    data; a failed one used to stay forever."""
+    import uuid
+
+    cutoff = time.time() - older_than_hours * 3600
+    root = Path(settings.MEDIA_ROOT)
+    old = [path for path in root.rglob("*") if path.is_file() and path.stat().st_mtime < cutoff] if root.exists() else []
+    job_ids = {}
+    for path in old:
+        try:
+            job_ids[path] = uuid.UUID(path.stem)
+        except ValueError:
+            continue
+    waiting = {str(pk) for pk in Job.objects.filter(pk__in=set(job_ids.values()))
+               .exclude(state__in=[Job.State.SUCCEEDED, Job.State.FAILED]).values_list("pk", flat=True)}
+    removed = 0
+    for path in old:
+        if path in job_ids and str(job_ids[path]) in waiting:
+            continue
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed

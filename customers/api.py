@@ -10,9 +10,10 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from accounts.models import Branch, User
+from accounts.models import Branch
 from accounts.permissions import IsManagerOrReadOnly
 from accounts.roles import is_manager
+from accounts.selectors import account_managers
 from core.api import JobSerializer
 
 from . import services
@@ -25,7 +26,8 @@ from .selectors import customers_visible_to, tags_with_counts
 
 class CustomerSerializer(serializers.ModelSerializer):
     branch = serializers.SlugRelatedField(slug_field="code", queryset=Branch.objects.all(), allow_null=True, required=False)
-    owner = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True, required=False)
+    owner = serializers.SlugRelatedField(slug_field="username", queryset=account_managers(), allow_null=True,
+                                         required=False, help_text=_("An active account manager's username."))
     tags = serializers.SerializerMethodField()
     age = serializers.IntegerField(read_only=True, allow_null=True)
     opted_out_channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices), required=False)

@@ -29,6 +29,9 @@ class CustomerTagForm(forms.Form):
     tag = forms.ModelChoiceField(queryset=Tag.objects.all(), to_field_name="slug", label=_("Tag"))
 
 
+MAX_SELECTED = 1000  # ticked one by one; beyond it "all matching the filter" says it in one condition
+
+
 class BulkActionForm(forms.Form):
     ACTIONS = [("add_tag", _("Add tag")), ("remove_tag", _("Remove tag")), ("assign_owner", _("Assign account manager"))]
     action = forms.ChoiceField(choices=ACTIONS, label=_("Action"))
@@ -46,6 +49,9 @@ class BulkActionForm(forms.Form):
             self.add_error("owner", _("Choose an account manager."))
         raw_ids = [part for part in (data.get("ids") or "").split(",") if part.strip()]
         id_list = [object_id(part) for part in raw_ids]
+        if len(id_list) > MAX_SELECTED:
+            raise forms.ValidationError(_("Select at most %(limit)d customers one by one, or choose all matching the "
+                                          "filter.") % {"limit": MAX_SELECTED})
         if None in id_list:
             raise forms.ValidationError(_("The selection is not valid; reload the page."))
         data["id_list"] = id_list

@@ -2,7 +2,6 @@
 
 import logging
 import shutil
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -77,11 +76,6 @@ def run_import(*, job_id: str) -> dict:
 
 
 def purge_stale_uploads(*, older_than_hours: int = 24) -> int:
-    """Delete uploads left behind: files staged for mapping and never imported."""
-    cutoff = time.time() - older_than_hours * 3600
-    removed = 0
-    for path in (import_folder() / "staged").glob("*"):
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    """Delete uploads left behind: wizard files never imported, and files of finished or failed
+    jobs (customer and history imports alike; core.services does it for every upload folder)."""
+    return job_services.purge_stale_uploads(older_than_hours=older_than_hours)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Branch, User
+from accounts.selectors import account_managers
 from core.bulk import insert_new_returning
 from core.validators import CONTROL_CHARACTERS
 
@@ -337,9 +338,15 @@ def _resolve_people(out: pd.DataFrame, frame: pd.DataFrame, mapping: Mapping, er
         out["branch_id"] = ids.astype("Int64")
     if column := mapping.column_for("owner"):
         names = frame[column].str.strip()
-        known = dict(User.objects.filter(username__in=set(names) - {""}).values_list("username", "id"))
+        wanted = set(names) - {""}
+        # Only active account managers own customers (the same rule as the owner picker and the API).
+        known = dict(account_managers().filter(username__in=wanted).values_list("username", "id"))
+        other = set(User.objects.filter(username__in=wanted - set(known)).values_list("username", flat=True))
         ids = names.map(known)
-        errors.add(names.ne("") & ids.isna(), column, names, _("Unknown account manager username."))
+        errors.add(names.isin(other), column, names,
+                   _("This user is not an active account manager; customers can only be given to one."))
+        errors.add(names.ne("") & ids.isna() & ~names.isin(other), column, names,
+                   _("Unknown account manager username."))
         out["owner_id"] = ids.astype("Int64")
 
 

@@ -16,6 +16,7 @@ from accounts.permissions import manager_required
 from accounts.roles import is_manager
 from core.exports import csv_response, xlsx_response
 from core.models import Job
+from core.selectors import jobs_visible_to
 from core.services import checked_upload_suffix, store_upload
 from core.tables import configure_table
 
@@ -291,10 +292,7 @@ def _import_mapping(request, token):
 
 
 def _own_import_job(request, job_id):
-    jobs = Job.objects.filter(kind=IMPORT_KIND)
-    if not request.user.is_superuser:
-        jobs = jobs.filter(created_by=request.user)
-    return get_object_or_404(jobs, pk=job_id)
+    return get_object_or_404(jobs_visible_to(request.user, IMPORT_KIND), pk=job_id)
 
 
 @manager_required

@@ -25,6 +25,7 @@ COMPARATORS = {"=": "eq", "==": "eq", "!=": "ne", "<>": "ne", "<": "lt", "<=": "
 SYMBOLS = {value: key for key, value in COMPARATORS.items() if key not in ("==", "<>")}
 MAX_NODES = 500
 MAX_DEPTH = 32
+MAX_IN_VALUES = 1000  # a longer list is an upload in disguise: save it as a tag (an import) instead
 
 
 @dataclass
@@ -122,6 +123,9 @@ def _comparison(name, op, value, *, path: str = "", position: int | None = None)
         elif op == "in":
             if not isinstance(value, list) or not value:
                 fail(_("“in” takes a non-empty list of values."), "value")
+            if len(value) > MAX_IN_VALUES:
+                fail(_("“in” takes at most %(limit)d values (got %(count)d); tag those customers by an import and "
+                       "name the tag instead.") % {"limit": MAX_IN_VALUES, "count": len(value)}, "value")
             cleaned = sorted({_plain(spec.clean(item)) for item in value}, key=lambda item: (str(type(item)), item))
         elif op == "between":
             if not isinstance(value, list) or len(value) != 2:

@@ -19,8 +19,8 @@ from campaigns.analytics.result_tags import tag_results
 from campaigns.models import Campaign
 from campaigns.templatetags.campaigns_extras import channel_label
 from core.exports import csv_response, xlsx_response
-from core.models import Job
 from core.params import object_id
+from core.selectors import jobs_visible_to
 from customers.importing import ImportFileError
 
 PRESETS = [("4w", _("Last 4 weeks")), ("12w", _("Last 12 weeks")), ("year", _("This year")), ("all", _("All time"))]
@@ -124,9 +124,7 @@ def history_import(request):
 
 @manager_required
 def history_status(request, job_id):
-
-
-    job = get_object_or_404(Job, pk=job_id, kind=HISTORY_KIND)
+    job = get_object_or_404(jobs_visible_to(request.user, HISTORY_KIND), pk=job_id)
     template = "campaigns/reports/_history_progress.html" if request.htmx else "campaigns/reports/history_status.html"
     return render(request, template, {"job": job, "errors": job.errors[:200]})
 

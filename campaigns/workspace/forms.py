@@ -7,6 +7,8 @@ from accounts.selectors import account_managers
 from campaigns.models import FailureReason, Outcome, Task
 from core.params import object_id
 
+MAX_SELECTED = 1000  # ticked one by one; beyond it "all matching the filter" says it in one condition
+
 
 class ReassignForm(forms.Form):
     to = forms.ModelChoiceField(queryset=account_managers(), to_field_name="username", label=_("Give to"))
@@ -16,6 +18,9 @@ class ReassignForm(forms.Form):
     def clean(self):
         data = super().clean()
         selected = [pk for pk in map(object_id, self.data.getlist("selected")) if pk is not None]
+        if len(selected) > MAX_SELECTED:
+            raise forms.ValidationError(_("Select at most %(limit)d tasks one by one, or choose all tasks matching "
+                                          "the filter.") % {"limit": MAX_SELECTED})
         if not selected and not data.get("all_matching"):
             raise forms.ValidationError(_("Select tasks, or choose all tasks matching the filter."))
         data["selected"] = selected

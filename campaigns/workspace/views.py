@@ -90,11 +90,11 @@ def _query_without_task(params: QueryDict) -> str:
 
 
 def _panel_context(request, task, query: str, form: OutcomeForm | None = None, **extra) -> dict:
-    if task.status == task.Status.OPEN and task.assignee_id == request.user.pk:
-        services.start_task(task=task)  # opened by its account manager: in progress
-        task.status = task.Status.IN_PROGRESS
     customer = task.customer
     return {
+        # Shown to its account manager, an open task is marked in progress by a POST the panel sends
+        # once loaded (start_task below): a GET — a prefetch, a link preview — changes nothing.
+        "starts": task.status == task.Status.OPEN and task.assignee_id == request.user.pk,
         "task": task, "customer": customer, "query": query, "form": form or OutcomeForm.for_task(task),
         "tags": CustomerTag.objects.filter(customer=customer).select_related("tag").order_by("tag__slug"),
         "history": customer_tasks(customer.pk, request.user, exclude=task.pk)[:20],
@@ -109,6 +109,16 @@ def panel(request, pk):
     task = get_object_or_404(tasks_visible_to(request.user).select_related("campaign", "customer"), pk=pk)
     query = _query_without_task(request.GET)
     return render(request, "campaigns/_panel.html", _panel_context(request, task, query))
+
+
+@login_required
+@require_POST
+def start_task(request, pk):
+    """htmx, when the panel of an open task is shown to its account manager: the task is in progress."""
+    task = get_object_or_404(tasks_visible_to(request.user), pk=pk, assignee=request.user)
+    services.start_task(task=task)
+    task.refresh_from_db(fields=["status"])
+    return render(request, "campaigns/_task_status.html", {"task": task})
 
 
 @login_required

@@ -97,3 +97,36 @@ def test_json_numbers_that_are_not_json_are_refused(signed_in):
     answer = signed_in.post("/api/v1/segments/preview/", json.dumps({"text": "assets >= 1e309"}),
                             content_type="application/json")
     assert answer.status_code == 400 and answer.json()["position"] == 10
+
+
+@pytest.mark.django_db
+def test_every_answer_with_personal_data_is_never_stored_by_a_cache(signed_in):
+    for path in ("/customers/", "/api/v1/customers/", "/customers/export/", "/campaigns/reports/weekly/"):
+        assert "no-store" in signed_in.get(path)["Cache-Control"], path
+
+
+@pytest.mark.django_db
+def test_in_lists_and_selections_are_capped(signed_in):
+    answer = signed_in.post("/api/v1/segments/preview/", {"text": "branch IN (" + ", ".join(
+        f"B{n}" for n in range(1001)) + ")"}, content_type="application/json")
+    assert answer.status_code == 400 and "at most 1000" in answer.json()["detail"]
+    page = signed_in.post("/customers/bulk/", {"action": "add_tag", "tag": "vip",
+                                               "ids": ",".join(str(n) for n in range(1, 1002))})
+    assert page.status_code in (200, 302)
+    from customers.models import CustomerTag
+
+    assert CustomerTag.objects.count() == 1  # nothing changed
+
+
+@pytest.mark.django_db
+def test_history_import_pages_are_their_owners_only(client, mia, tmp_path):
+    from campaigns.analytics.history import HISTORY_KIND
+    from core.models import Job
+    from tests.factories import UserFactory
+
+    job = Job.objects.create(kind=HISTORY_KIND, created_by=mia, params={})
+    other = UserFactory(username="otto", role="marketing_manager")
+    client.force_login(other)
+    assert client.get(f"/campaigns/reports/history/{job.pk}/").status_code == 404
+    client.force_login(mia)
+    assert client.get(f"/campaigns/reports/history/{job.pk}/").status_code == 200

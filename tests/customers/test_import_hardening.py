@@ -106,3 +106,36 @@ def test_uploads_are_stored_readable_by_the_service_only(web_as, mia, settings):
     upload_page(web_as(mia), b"external_id,name\nA,x\n")
     staged = list((import_folder() / "staged").glob("*.csv"))
     assert staged and all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in staged)
+
+
+def test_owners_must_be_active_account_managers(tmp_path, alice, mia):
+    from tests.factories import UserFactory
+
+    UserFactory(username="gone", role="account_manager").__class__.objects.filter(username="gone").update(
+        is_active=False)
+    raw = b"external_id,owner\nO1,alice\nO2,mia\nO3,gone\nO4,nobody\n"
+    report = import_customers(write(tmp_path, raw))
+    assert report.created == 1 and Customer.objects.get(external_id="O1").owner == alice
+    messages = {error["value"]: error["message"] for error in report.errors}
+    assert "not an active account manager" in messages["mia"] and "not an active account manager" in messages["gone"]
+    assert "Unknown account manager" in messages["nobody"]
+
+
+def test_uploads_of_failed_jobs_are_purged_but_waiting_ones_kept(settings, tmp_path, mia):
+    import os
+
+    from campaigns.analytics.history import history_folder
+    from core.models import Job
+    from customers.import_jobs import import_folder, purge_stale_uploads
+
+    settings.MEDIA_ROOT = tmp_path
+    failed = Job.objects.create(kind="import_customers", state=Job.State.FAILED, created_by=mia, params={})
+    waiting = Job.objects.create(kind="import_history", state=Job.State.PENDING, created_by=mia, params={})
+    files = [import_folder() / f"{failed.pk}.csv", history_folder() / f"{waiting.pk}.csv",
+             history_folder() / f"{Job.objects.create(kind='import_history', state=Job.State.FAILED).pk}.xlsx"]
+    two_days_ago = time.time() - 48 * 3600
+    for path in files:
+        path.write_text("external_id\nX\n")
+        os.utime(path, (two_days_ago, two_days_ago))
+    assert purge_stale_uploads() == 2
+    assert [path.exists() for path in files] == [False, True, False]

@@ -59,7 +59,18 @@ def test_work_view_shows_profile_script_and_form(web_as, alice, running):
     body = web_as(alice).get("/campaigns/my-tasks/work/").content.decode()
     assert task.customer.name in body and "Hello, this is your bank." in body and "data-outcome-form" in body
     task.refresh_from_db()
-    assert task.status == "in_progress"
+    assert task.status == "open" and "data-starts" in body  # a GET changes nothing (issue 20) …
+    started = web_as(alice).post(f"/campaigns/my-tasks/{task.pk}/start/")
+    task.refresh_from_db()
+    assert task.status == "in_progress" and "In progress" in started.content.decode()  # … the panel's POST does
+
+
+def test_only_the_assignee_starts_a_task_and_only_by_post(web_as, alice, bob, running):
+    task, = make_tasks(running, alice, 1)
+    assert web_as(alice).get(f"/campaigns/my-tasks/{task.pk}/start/").status_code == 405
+    assert web_as(bob).post(f"/campaigns/my-tasks/{task.pk}/start/").status_code == 404
+    task.refresh_from_db()
+    assert task.status == "open"
 
 
 def test_saving_moves_to_the_next_open_task(web_as, alice, running):
