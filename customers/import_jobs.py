@@ -21,7 +21,7 @@ ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 def import_folder() -> Path:
     folder = Path(settings.MEDIA_ROOT) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
 
@@ -41,7 +41,9 @@ def queue_import_of_path(*, path: str | Path, by, mapping=None, delimiter: str |
             "file_name": path.name, "mapping": mapping, "delimiter": delimiter, "encoding": encoding,
             "suffix": path.suffix.lower(),
         })
-        shutil.copyfile(path, import_folder() / f"{job.pk}{path.suffix.lower()}")
+        target = import_folder() / f"{job.pk}{path.suffix.lower()}"
+        shutil.copyfile(path, target)
+        target.chmod(0o600)  # personal data: readable by the service only, as every upload
     return job
 
 

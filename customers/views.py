@@ -249,7 +249,7 @@ def import_upload(request):
 
 def _staged_path(token: str, suffix: str) -> Path:
     folder = import_folder() / "staged"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     return folder / f"{token}{suffix}"
 
 

@@ -251,7 +251,7 @@ HISTORY_KIND = "import_history"
 
 def history_folder() -> Path:
     folder = Path(settings.MEDIA_ROOT) / "history"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 
 

@@ -15,9 +15,12 @@ pytestmark = pytest.mark.django_db
 
 ALL, MANAGERS, OWN = "all", "managers", "own"  # OWN: alice may open her own, gets 404 for bob's
 SKIPPED = {"login", "logout", "set_language"}  # authentication plumbing, tested in tests/accounts
-PUBLIC = {"schema", "api-docs"}  # the OpenAPI description is public; every operation in it is not
-PERSONAL = {"campaigns:delete_view"}  # a saved view is its owner's alone, whatever the role
-POST_ONLY = {"customers:customer_tags", "campaigns:delete_view", "campaigns:outcome"}  # checked with a POST
+# The OpenAPI description: public in development and tests (API_SCHEMA_PUBLIC), signed-in users only in
+# production (tests/accounts/test_tokens.py); every operation in it is for signed-in users.
+PUBLIC = {"schema", "api-docs"}
+# A saved view is its owner's alone, and only its assignee starts a task, whatever the role.
+PERSONAL = {"campaigns:delete_view", "campaigns:start_task"}
+POST_ONLY = {"customers:customer_tags", "campaigns:delete_view", "campaigns:outcome", "campaigns:start_task"}
 
 PAGES = {
     "home": (ALL, {}),
@@ -41,7 +44,7 @@ PAGES = {
     "campaigns:action": (MANAGERS, {"pk": "campaign", "action": "cancel"}),
     "campaigns:my_tasks": (ALL, {}), "campaigns:work": (ALL, {}), "campaigns:save_view": (ALL, {}),
     "campaigns:delete_view": (OWN, {"pk": "bobs_view"}), "campaigns:panel": (OWN, {"pk": "bobs_task"}),
-    "campaigns:outcome": (OWN, {"pk": "bobs_task"}),
+    "campaigns:outcome": (OWN, {"pk": "bobs_task"}), "campaigns:start_task": (OWN, {"pk": "bobs_task"}),
 }
 
 API = [  # (method, path template, rule)
@@ -57,6 +60,7 @@ API = [  # (method, path template, rule)
     ("get", "/api/v1/tasks/", ALL), ("get", "/api/v1/tasks/{bobs_task}/", OWN),
     ("patch", "/api/v1/tasks/{bobs_task}/", OWN), ("get", "/api/v1/tasks/{bobs_task}/history/", OWN),
     ("post", "/api/v1/tasks/reassign/", MANAGERS), ("get", "/api/v1/reports/weekly/", MANAGERS),
+    ("get", "/api/v1/auth/tokens/", ALL),
 ]
 
 

@@ -106,6 +106,10 @@ def test_uploads_are_stored_readable_by_the_service_only(web_as, mia, settings):
     upload_page(web_as(mia), b"external_id,name\nA,x\n")
     staged = list((import_folder() / "staged").glob("*.csv"))
     assert staged and all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in staged)
+    from customers.import_jobs import queue_import_of_path
+
+    job = queue_import_of_path(path=staged[0], by=mia)
+    assert stat.S_IMODE((import_folder() / f"{job.pk}.csv").stat().st_mode) == 0o600
 
 
 def test_owners_must_be_active_account_managers(tmp_path, alice, mia):
