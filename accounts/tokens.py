@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import ApiToken
 from .roles import role_of
@@ -43,8 +44,6 @@ class TokenRefused(Exception):
 
 def user_for_key(key: str):
     """The token and its user for a key, or TokenRefused saying why not."""
-    from django.utils.translation import gettext as _
-
     token = ApiToken.objects.select_related("user").filter(digest=digest(key)).first()
     if token is None:
         raise TokenRefused(_("Invalid token."))

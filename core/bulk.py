@@ -19,8 +19,11 @@ def insert_from_select(model, columns: list[str], rows: QuerySet, *, skip_existi
     quote = connection.ops.quote_name
     column_sql = ", ".join(quote(column) for column in columns)
     if skip_existing:
-        # The sub-select keeps SQLite from reading ON CONFLICT as part of a join.
-        sql = f"SELECT * FROM ({sql}) AS rows_to_insert WHERE true ON CONFLICT DO NOTHING"
+        # On SQLite a sub-select keeps ON CONFLICT from being read as part of a join; PostgreSQL
+        # needs none (and would type a NULL parameter inside one as text).
+        if connection.vendor == "sqlite":
+            sql = f"SELECT * FROM ({sql}) AS rows_to_insert WHERE true"
+        sql += " ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({column_sql}) {sql}", params)
         return cursor.rowcount

@@ -92,6 +92,7 @@ def read_table(path: str | Path, *, delimiter: str | None = None, encoding: str 
                                                                     keep_default_na=False, engine="openpyxl").iloc[0]]
         except Exception as error:  # openpyxl raises many types for a broken workbook
             raise ImportFileError(_("This is not a readable XLSX workbook (%(error)s).") % {"error": error}) from error
+        _check_columns(headers)
     else:
         raw = path.read_bytes() if preview_rows is None else _read_start(path)
         nul = raw.find(b"\x00")
@@ -114,7 +115,6 @@ def read_table(path: str | Path, *, delimiter: str | None = None, encoding: str 
                                     engine="c", index_col=False, nrows=preview_rows)
         except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
             raise ImportFileError(_("The file's rows do not line up with its header: %(error)s") % {"error": error}) from error
-    _check_columns(headers)
     frame.columns = [str(column).strip() for column in frame.columns]
     if frame.empty:
         raise ImportFileError(_("The file has a header but no rows."))

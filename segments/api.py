@@ -45,15 +45,31 @@ class SegmentSerializer(serializers.ModelSerializer):
     expression = serializers.JSONField(required=False)
     text = serializers.CharField(required=False, allow_blank=True)
     count = serializers.SerializerMethodField()
+    problem = serializers.SerializerMethodField(help_text=_("Why the segment cannot be evaluated now (e.g. a tag "
+                                                            "it names was deleted outside LoopCRM), or null."))
 
     class Meta:
         model = Segment
-        fields = ["id", "name", "description", "kind", "expression", "text", "count", "snapshot_at", "snapshot_count",
-                  "created_at", "updated_at"]
+        fields = ["id", "name", "description", "kind", "expression", "text", "count", "problem", "snapshot_at",
+                  "snapshot_count", "created_at", "updated_at"]
         read_only_fields = ["id", "snapshot_at", "snapshot_count", "created_at", "updated_at"]
 
-    def get_count(self, segment) -> int:
-        return services.segment_audience(segment).count
+    def get_count(self, segment) -> int | None:
+        return self._evaluated(segment)[0]
+
+    def get_problem(self, segment) -> str | None:
+        return self._evaluated(segment)[1]
+
+    def _evaluated(self, segment) -> tuple[int | None, str | None]:
+        """(count, problem), once per segment: one that cannot be evaluated is listed with its problem
+        and leaves the others listed (the whole list answered 400)."""
+        cache = self.context.setdefault("evaluated", {})
+        if segment.pk not in cache:
+            try:
+                cache[segment.pk] = (services.segment_audience(segment).count, None)
+            except ExpressionError as error:
+                cache[segment.pk] = (None, str(error))
+        return cache[segment.pk]
 
     def validate(self, data):
         if self.instance is None and "expression" not in data and not data.get("text"):

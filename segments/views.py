@@ -108,7 +108,12 @@ def builder_edit(request):
 @manager_required
 def segment_detail(request, pk):
     segment = get_object_or_404(Segment, pk=pk)
-    audience = services.segment_audience(segment)
+    try:
+        audience = services.segment_audience(segment)
+    except ExpressionError as error:  # e.g. a tag it names was deleted outside LoopCRM (the admin, SQL)
+        messages.error(request, _("This segment cannot be evaluated: %(error)s Fix its expression and save it.")
+                       % {"error": error})
+        return redirect("segments:edit_segment", pk=segment.pk)
     page = page_number(request.GET.get("page"))
     return render(request, "segments/detail.html", {
         "segment": segment, "count": audience.count, "profile": audience_profile(audience.bitmap),

@@ -77,3 +77,15 @@ def test_an_account_manager_sees_counts_of_her_own_customers(api_as, alice, bob,
     assert counts["vip"] == 1
     counts = {row["slug"]: row["customer_count"] for row in api_as(mia).get("/api/v1/tags/").json()["results"]}
     assert counts["vip"] == 4
+
+
+def test_a_segment_broken_outside_loopcrm_leaves_the_list_and_its_page_usable(api_as, web_as, mia, tags):
+    """A tag deleted around the services (the admin, SQL) still must not take the segments API down."""
+    broken = save_segment(name="Gold", text="gold", by=mia)
+    save_segment(name="VIP", text="vip", by=mia)
+    Tag.objects.filter(slug="gold").delete()
+    rows = {row["name"]: row for row in api_as(mia).get("/api/v1/segments/").json()["results"]}
+    assert rows["VIP"]["count"] == 0 and rows["VIP"]["problem"] is None
+    assert rows["Gold"]["count"] is None and "gold" in rows["Gold"]["problem"]
+    page = web_as(mia).get(f"/segments/{broken.pk}/", follow=True)
+    assert page.status_code == 200 and "cannot be evaluated" in page.content.decode()
