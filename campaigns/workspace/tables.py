@@ -11,8 +11,10 @@ from campaigns.models import Task
 class TaskTable(tables.Table):
     select = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": "1"},
                                                          "td__input": {"name": "selected"}})
+    # empty_values=(): render even when the customer has no name (the demo's imported customers),
+    # which is then shown by external id — never a bare "—" without a link.
     customer = tables.Column(accessor="customer__name", verbose_name=_("Customer"), order_by="customer__name",
-                             linkify=("customers:detail", {"pk": tables.A("customer_id")}))
+                             empty_values=())
     assignee = tables.Column(accessor="assignee__username", verbose_name=_("Account manager"),
                              order_by="assignee__username")
 
@@ -23,11 +25,15 @@ class TaskTable(tables.Table):
         attrs = {"class": "grid"}
         order_by = "id"
 
+    def render_customer(self, record, value):
+        return format_html('<a href="{}">{}</a>', reverse("customers:detail", args=[record.customer_id]),
+                           record.customer)
+
 
 class QueueTable(tables.Table):
     """The account manager's queue; each row opens the task in the work view (same filter)."""
 
-    customer = tables.Column(accessor="customer__name", verbose_name=_("Customer"), orderable=False)
+    customer = tables.Column(accessor="customer__name", verbose_name=_("Customer"), orderable=False, empty_values=())
     campaign = tables.Column(accessor="campaign__name", verbose_name=_("Campaign"), orderable=False)
     assets = tables.Column(accessor="customer__assets", verbose_name=_("Assets"), orderable=False,
                            attrs={"td": {"class": "num"}})
@@ -47,7 +53,9 @@ class QueueTable(tables.Table):
 
     def render_customer(self, record, value):
         url = reverse("campaigns:work") + "?" + self.query + ("&" if self.query else "") + f"task={record.pk}"
-        return format_html('<a href="{}">{}</a> <span class="muted small">{}</span>', url, value or "—",
+        if not value:  # no name: the external id is the name, shown once
+            return format_html('<a href="{}">{}</a>', url, record.customer.external_id)
+        return format_html('<a href="{}">{}</a> <span class="muted small">{}</span>', url, value,
                            record.customer.external_id)
 
     def render_assets(self, value):

@@ -215,3 +215,30 @@ def test_managers_see_every_task_on_the_customer_timeline(web_as, mia, alice, bo
     TaskFactory(campaign=CampaignFactory(name="Push two", status="running"), customer=task.customer, assignee=bob)
     body = web_as(mia).get(f"/customers/{task.customer_id}/").content.decode()
     assert running.name in body and "Push two" in body
+
+
+def test_a_customer_without_a_name_is_shown_and_linked_by_external_id(web_as, mia, alice, running):
+    """Issue 14: every demo customer is nameless; lists showed a bare "—" and the save message "Saved: ."."""
+    first = TaskFactory(campaign=running, assignee=alice, due_date=TODAY,
+                        customer=CustomerFactory(owner=alice, name="", external_id="bank-6"))
+    TaskFactory(campaign=running, assignee=alice, due_date=TODAY, customer=CustomerFactory(owner=alice))
+    client = web_as(alice)
+    link = f'href="/customers/{first.customer_id}/"'
+    queue = client.get("/campaigns/my-tasks/").content.decode()
+    assert ">bank-6</a>" in queue
+    work = client.get(f"/campaigns/my-tasks/work/?task={first.pk}").content.decode()
+    assert f'<a {link}>bank-6</a>' in work
+    saved = client.post(f"/campaigns/my-tasks/{first.pk}/outcome/", {
+        "result": "declined", "failure_reason": "price", "version": 1, "query": ""}, HTTP_HX_REQUEST="true")
+    assert "Saved: bank-6." in saved.content.decode()
+    tasks = web_as(mia).get(f"/campaigns/{running.pk}/tasks/").content.decode()
+    assert f"<a {link}>bank-6</a>" in tasks
+    page = client.get(f"/customers/{first.customer_id}/").content.decode()
+    assert "<title>bank-6" in page and '<small class="muted">bank-6</small>' not in page
+
+
+def test_imported_columns_are_shown_apart_from_the_profile(web_as, mia):
+    customer = CustomerFactory(extra={"pdays": "-1", "y": "no"})
+    page = web_as(mia).get(f"/customers/{customer.pk}/").content.decode()
+    imported = page.split("data-imported-attributes", 1)[1]
+    assert "Imported attributes" in page and "<dt>pdays</dt>" in imported and "<dt>y</dt>" in imported
