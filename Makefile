@@ -31,7 +31,10 @@ run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	@test -f $(LOOPCRM_VAR_DIR)/.seeded || ($(PY) manage.py seed_demo && touch $(LOOPCRM_VAR_DIR)/.seeded)
 	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
-	@trap 'kill 0' INT TERM EXIT; \
+	@# On Ctrl-C, TERM, or the web server exiting: stop the worker (and its beat) and wait for it. The
+	@# trap ignores further signals and names its children (`kill 0` signalled this shell too, which
+	@# re-ran the trap over and over: thousands of "Warm shutdown" lines).
+	@trap 'trap "" INT TERM; trap - EXIT; kill -TERM $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 	  $(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
 	    --schedule=$(LOOPCRM_VAR_DIR)/celerybeat-schedule & \
 	  $(PY) manage.py runserver $(HOST):$(PORT)

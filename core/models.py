@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class Job(models.Model):
@@ -59,3 +60,12 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.SUCCEEDED, self.State.FAILED)
+
+    @property
+    def state_label(self) -> str:
+        """The state as people read it: an import that rejected rows did not simply "succeed"."""
+        rejected = (self.result or {}).get("rejected") if isinstance(self.result, dict) else None
+        if self.state == self.State.SUCCEEDED and rejected:
+            return ngettext("Finished with %(count)d rejected row", "Finished with %(count)d rejected rows",
+                            rejected) % {"count": rejected}
+        return self.get_state_display()

@@ -33,12 +33,13 @@ def queue_import(*, upload, by, mapping=None, delimiter: str | None = None, enco
 
 
 def queue_import_of_path(*, path: str | Path, by, mapping=None, delimiter: str | None = None,
-                         encoding: str | None = None) -> Job:
-    """Same as queue_import for a file already on disk (management commands, seed)."""
+                         encoding: str | None = None, file_name: str | None = None) -> Job:
+    """Same as queue_import for a file already on disk (management commands, seed, the wizard's staged
+    upload — which passes the name the file had on the user's machine)."""
     path = Path(path)
     with transaction.atomic():
         job = job_services.queue_job(kind=IMPORT_KIND, task=IMPORT_TASK, by=by, params={
-            "file_name": path.name, "mapping": mapping, "delimiter": delimiter, "encoding": encoding,
+            "file_name": file_name or path.name, "mapping": mapping, "delimiter": delimiter, "encoding": encoding,
             "suffix": path.suffix.lower(),
         })
         target = import_folder() / f"{job.pk}{path.suffix.lower()}"

@@ -281,7 +281,7 @@ def _import_mapping(request, token):
             form.add_error(None, str(error))
         else:
             job = queue_import_of_path(path=path, by=request.user, mapping=form.mapping(), delimiter=staged["delimiter"],
-                                       encoding=staged.get("encoding"))
+                                       encoding=staged.get("encoding"), file_name=staged["name"])
             path.unlink(missing_ok=True)
             return redirect("customers:import_status", job_id=job.pk)
     return render(request, "customers/import_mapping.html", {

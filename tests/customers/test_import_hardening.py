@@ -143,3 +143,15 @@ def test_uploads_of_failed_jobs_are_purged_but_waiting_ones_kept(settings, tmp_p
         os.utime(path, (two_days_ago, two_days_ago))
     assert purge_stale_uploads() == 2
     assert [path.exists() for path in files] == [False, True, False]
+
+
+def test_an_import_says_what_happened_under_the_files_own_name(web_as, mia, django_capture_on_commit_callbacks):
+    """Issue 14: the status page named the staged UUID file and said "Succeeded" with rows rejected."""
+    client = web_as(mia)
+    page = upload_page(client, b"external_id,name,gender\nU1,Ann,F\nU2,Ben,dragon\n", name="march-leads.csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post("/customers/import/", {"token": page.context["token"], "col_0": "external_id",
+                                                    "col_1": "name", "col_2": "gender", "row_id_prefix": ""})
+    status = client.get(queued["Location"]).content.decode()
+    assert "Import of march-leads.csv" in status and "Finished with 1 rejected row" in status
+    assert "march-leads.csv" in client.get("/customers/import/").content.decode()
