@@ -35,6 +35,8 @@ class User(AbstractUser):
     # API tokens issued before this moment are void: a password change (any way: page, admin,
     # command) ends every token, as it ends every session.
     password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True, editable=False)
+    # When the user last opened their task queue: what is new since then is pointed out there.
+    queue_seen_at = models.DateTimeField(_("queue last seen"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["username"]

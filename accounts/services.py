@@ -56,3 +56,8 @@ def ensure_branch(*, code: str, name: str, city: str = "") -> Branch:
     """Create a branch or update its name (idempotent)."""
     branch, _ = Branch.objects.update_or_create(code=code, defaults={"name": name, "city": city})
     return branch
+
+
+def mark_queue_seen(*, user, at) -> None:
+    """Remember when the user looked at their task queue (one UPDATE, no signals)."""
+    User.objects.filter(pk=user.pk).update(queue_seen_at=at)

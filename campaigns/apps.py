@@ -18,6 +18,7 @@ class CampaignsConfig(AppConfig):
         from .workspace.selectors import customer_timeline_events, due_now_count
         from .workspace.services import ensure_failure_reasons
 
+        navigation.register("home", _("Home"), roles=navigation.MANAGERS, order=5)
         navigation.register("campaigns:list", _("Campaigns"), roles=navigation.MANAGERS, order=50)
         navigation.register("campaigns:my_tasks", _("My tasks"), roles={Role.ACCOUNT_MANAGER}, order=60,
                             badge=due_now_count)

@@ -7,9 +7,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import ApiTokenViewSet, TokenView
-from accounts.views import home
 from campaigns.analytics.api import ReportViewSet
 from campaigns.lifecycle.api import CampaignViewSet
+from campaigns.lifecycle.views import home
 from campaigns.workspace.api import TaskViewSet
 from core.api import JobViewSet
 from customers.api import CustomerViewSet, TagViewSet

@@ -1,22 +1,34 @@
 """Campaign pages for managers: list, form with live audience, detail, launch, lifecycle actions."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
+from accounts.roles import is_account_manager
 from campaigns.analytics.selectors import campaign_stats, progress_by_campaign
 from campaigns.lifecycle import launch, services
 from campaigns.lifecycle.filters import CampaignFilter
 from campaigns.lifecycle.forms import CampaignForm
+from campaigns.lifecycle.home import manager_home
 from campaigns.lifecycle.selectors import campaigns_list
 from campaigns.lifecycle.tables import CampaignTable
 from campaigns.models import Campaign
 from core.params import object_id
 from core.tables import configure_table
 from segments.expression import ExpressionError
+
+
+@login_required
+def home(request):
+    """Each role's start of the day: an account manager's queue; a marketing manager's campaigns in
+    flight and what needs attention (instead of a 45k-row customer grid for both)."""
+    if is_account_manager(request.user):
+        return redirect("campaigns:my_tasks")
+    return render(request, "campaigns/home.html", manager_home(request.user))
 
 
 @manager_required

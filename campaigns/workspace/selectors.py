@@ -59,3 +59,13 @@ def customer_timeline_events(customer, user, limit: int) -> list[dict]:
                        "result": labels.get(result, result), "amount": after.get("amount"),
                        "note": after.get("note", ""), "corrected": bool(change.before.get("contact_result"))})
     return events
+
+
+def new_since(user, seen_at) -> QuerySet[Task]:
+    """The user's open tasks that reached them after `seen_at`: created for them, or reassigned to
+    them, since their last look at the queue (None: every open task is new)."""
+    tasks = tasks_visible_to(user).filter(assignee=user, status__in=Task.OPEN_STATUSES)
+    if seen_at is None:
+        return tasks
+    return tasks.filter(Q(created_at__gt=seen_at) | Q(reassignments__to_user=user, reassignments__at__gt=seen_at)
+                        ).distinct()

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.db.models import Count
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,12 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
+from accounts.roles import is_account_manager
+from accounts.services import mark_queue_seen
 from campaigns.errors import CampaignError
 from campaigns.models import Campaign, SavedTaskView
 from campaigns.workspace import services
 from campaigns.workspace.filters import TaskFilter, TaskQueueFilter
 from campaigns.workspace.forms import RESULT_PARTS, OutcomeForm, ReassignForm, SavedViewForm
-from campaigns.workspace.selectors import customer_tasks, queue_counts, tasks_visible_to
+from campaigns.workspace.selectors import customer_tasks, new_since, queue_counts, tasks_visible_to
 from campaigns.workspace.tables import QueueTable, TaskTable
 from core.exports import csv_response
 from core.params import object_id
@@ -39,7 +42,12 @@ def my_tasks(request):
     queue = _queue(request)
     table = QueueTable(queue.qs, query=request.GET.urlencode())
     configure_table(request, table, per_page=50)
+    seen_before, now = request.user.queue_seen_at, timezone.now()
+    new = (new_since(request.user, seen_before).values("campaign__name").annotate(count=Count("pk"))
+           .order_by("-count") if is_account_manager(request.user) else [])
+    mark_queue_seen(user=request.user, at=now)
     return render(request, "campaigns/my_tasks.html", {
+        "new": list(new), "new_total": sum(row["count"] for row in new), "seen_before": seen_before,
         "filter": queue, "table": table, "counts": queue_counts(tasks_visible_to(request.user)),
         "query": request.GET.urlencode(), "saved_views": SavedTaskView.objects.filter(user=request.user),
         "save_form": SavedViewForm(),

@@ -19,7 +19,10 @@ def test_manager_signs_in_filters_by_tag_and_tags_a_customer(live_server, page, 
     page.fill("#id_username", "mia")
     page.fill("#id_password", "browser-pw-1")
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server.url}/customers/")
+    page.wait_for_url(f"{live_server.url}/")  # the marketing manager's home (issue 14)
+    page.locator("[data-attention]").wait_for()
+    screenshot("00-manager-home")
+    page.goto(f"{live_server.url}/customers/")
     screenshot("01-customer-list")
     assert page.locator("table.grid").inner_text().count("VIP-1") == 1
 

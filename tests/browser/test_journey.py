@@ -15,12 +15,12 @@ from tests.factories import BranchFactory, CustomerFactory, TagFactory, UserFact
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, url, username, password):
+def sign_in(page, url, username, password, home):
     page.goto(f"{url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{url}/customers/")
+    page.wait_for_url(f"{url}{home}")  # each role's home (issue 14)
 
 
 def test_the_marketing_loop_end_to_end(live_server, browser, screenshot):
@@ -34,7 +34,7 @@ def test_the_marketing_loop_end_to_end(live_server, browser, screenshot):
     CustomerFactory(name="Opted out", owner=alice, branch=branch, tags=[vip, wechat], opted_out_channels=["phone"])
 
     manager = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-    sign_in(manager, live_server.url, "mia", "journey-pw-1")
+    sign_in(manager, live_server.url, "mia", "journey-pw-1", "/")
 
     # 1. The audience: typed, counted while typing, saved.
     manager.goto(f"{live_server.url}/segments/builder/")
@@ -77,7 +77,7 @@ def test_the_marketing_loop_end_to_end(live_server, browser, screenshot):
 
     # 3. The account manager works every task with the keyboard only.
     worker = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-    sign_in(worker, live_server.url, "alice", "journey-pw-2")
+    sign_in(worker, live_server.url, "alice", "journey-pw-2", "/campaigns/my-tasks/")
     worker.goto(f"{live_server.url}/campaigns/my-tasks/")
     worker.keyboard.press("w")
     worker.locator(f'[data-panel][data-current-task="{work[0].pk}"]').wait_for()

@@ -26,8 +26,8 @@ def test_account_manager_logs_three_outcomes_with_the_keyboard(live_server, page
     page.fill("#id_username", "alice")
     page.fill("#id_password", "browser-pw-2")
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server.url}/customers/")
-    page.goto(f"{live_server.url}/campaigns/my-tasks/")
+    page.wait_for_url(f"{live_server.url}/campaigns/my-tasks/")  # an account manager's home is her queue
+    page.locator("[data-new-tasks]").wait_for()  # first visit: what is waiting for her
     screenshot("10-my-tasks")
     page.keyboard.press("w")  # "Work through these"
     page.wait_for_url("**/campaigns/my-tasks/work/**")
