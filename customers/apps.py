@@ -12,3 +12,4 @@ class CustomersConfig(AppConfig):
         navigation.register("customers:list", _("Customers"), roles=navigation.EVERYONE, order=10)
         navigation.register("customers:tags", _("Tags"), roles=navigation.MANAGERS, order=20)
         navigation.register("customers:import", _("Import"), roles=navigation.MANAGERS, order=30)
+        navigation.register("customers:bulk_changes", _("Bulk changes"), roles=navigation.EVERYONE, order=35)

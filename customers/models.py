@@ -225,3 +225,44 @@ class CustomerChange(models.Model):
     class Meta:
         indexes = [models.Index(fields=["txid"], name="customer_change_txid_idx"),
                    models.Index(fields=["at"], name="customer_change_at_idx")]
+
+
+class BulkChange(models.Model):
+    """One bulk action on customers (a tag added or removed, an owner assigned): who, when, what,
+    and — through its rows — exactly which customers, so that it can be undone from this record."""
+
+    class Action(models.TextChoices):
+        ADD_TAG = "add_tag", _("Add tag")
+        REMOVE_TAG = "remove_tag", _("Remove tag")
+        ASSIGN_OWNER = "assign_owner", _("Assign account manager")
+
+    action = models.CharField(_("action"), max_length=16, choices=Action)
+    tag = models.ForeignKey(Tag, verbose_name=_("tag"), on_delete=models.SET_NULL, null=True, blank=True,
+                            related_name="+")
+    tag_slug = models.CharField(_("tag"), max_length=80, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("account manager"), on_delete=models.SET_NULL,
+                              null=True, blank=True, related_name="+")
+    count = models.PositiveIntegerField(_("customers changed"), default=0)
+    summary = models.CharField(_("what changed"), max_length=300)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("bulk change")
+        verbose_name_plural = _("bulk changes")
+
+
+class BulkChangeRow(models.Model):
+    """One customer a bulk change changed, with what it had before (the owner and branch)."""
+
+    change = models.ForeignKey(BulkChange, on_delete=models.CASCADE, related_name="rows")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    previous_owner_id = models.BigIntegerField(null=True)
+    previous_branch_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["change", "customer"])]

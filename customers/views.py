@@ -10,6 +10,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
@@ -20,7 +21,7 @@ from core.selectors import jobs_visible_to
 from core.services import checked_upload_suffix, store_upload
 from core.tables import configure_table
 
-from . import services
+from . import bulk_changes, services
 from .filters import CustomerFilter
 from .forms import BulkActionForm, CustomerTagForm, ImportMappingForm, ImportUploadForm, TagForm, TagMergeForm
 from .import_jobs import ALLOWED_SUFFIXES, IMPORT_KIND, import_folder, queue_import_of_path
@@ -82,18 +83,45 @@ def customer_bulk_action(request):
         targets = visible.filter(pk__in=data["id_list"])
         if targets.count() != len(set(data["id_list"])):
             raise Http404  # some ids are not this user's customers
-    if data["action"] == "assign_owner":
-        if not is_manager(request.user):
-            raise PermissionDenied
-        count = services.assign_owner(customers=targets, owner=data["owner"], by=request.user)
-        messages.success(request, _("%(n)d customers now belong to %(owner)s.") % {"n": count, "owner": data["owner"]})
-    elif data["action"] == "add_tag":
-        count = services.add_tag(tag=data["tag"], customers=targets, by=request.user)
-        messages.success(request, _("Tag %(tag)s added to %(n)d customers.") % {"tag": data["tag"].slug, "n": count})
-    else:
-        count = services.remove_tag(tag=data["tag"], customers=targets, by=request.user)
-        messages.success(request, _("Tag %(tag)s removed from %(n)d customers.") % {"tag": data["tag"].slug, "n": count})
+    if data["action"] == "assign_owner" and not is_manager(request.user):
+        raise PermissionDenied
+    action = {"action": data["action"], "customers": targets, "tag": data.get("tag"), "owner": data.get("owner")}
+    if request.POST.get("confirmed") != "1":  # first say exactly what would change
+        return render(request, "customers/bulk_confirm.html", {
+            "plan": bulk_changes.plan_bulk_change(**action), "post": request.POST, "back": back})
+    try:
+        change = bulk_changes.apply_bulk_change(
+            **action, by=request.user, other_branches_confirmed=request.POST.get("other_branches") == "1")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    messages.success(request, _("Done: %(summary)s. It is recorded under Bulk changes, where it can be undone.")
+                     % {"summary": change.summary})
     return redirect(back)
+
+
+@login_required
+def bulk_change_list(request):
+    """Every bulk change (a manager) or one's own (an account manager), newest first, with undo."""
+    changes = bulk_changes.bulk_changes_visible_to(request.user, manager=is_manager(request.user))[:100]
+    return render(request, "customers/bulk_changes.html", {"changes": changes})
+
+
+@login_required
+@require_POST
+def bulk_change_undo(request, pk):
+    change = get_object_or_404(bulk_changes.bulk_changes_visible_to(request.user, manager=is_manager(request.user)),
+                               pk=pk)
+    try:
+        restored = bulk_changes.undo_bulk_change(change=change, by=request.user,
+                                                 customers=customers_visible_to(request.user))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, ngettext("Undone: %(count)d customer is as before.",
+                                           "Undone: %(count)d customers are as before.", restored)
+                         % {"count": restored})
+    return redirect("customers:bulk_changes")
 
 
 def _visible_customer(request, pk):
@@ -117,10 +145,12 @@ def customer_tags(request, pk):
     customer = _visible_customer(request, pk)
     form = CustomerTagForm(request.POST)
     one = customers_visible_to(request.user).filter(pk=customer.pk)
+    removed = None
     if form.is_valid():
         tag = form.cleaned_data["tag"]
         if request.POST.get("op") == "remove":
-            services.remove_tag(tag=tag, customers=one, by=request.user)
+            if services.remove_tag(tag=tag, customers=one, by=request.user):
+                removed = tag  # the fragment offers to put it back (a chip is one click from gone)
         else:
             services.add_tag(tag=tag, customers=one, by=request.user)
     elif request.POST.get("tag"):
@@ -128,7 +158,7 @@ def customer_tags(request, pk):
     if request.htmx:
         return render(request, "customers/_tags.html", {
             "customer": customer, "tag_links": tag_links_for(customer), "tag_form": CustomerTagForm(),
-            "form_errors": form.errors if request.POST.get("tag") else None,
+            "form_errors": form.errors if request.POST.get("tag") else None, "removed": removed,
         })
     return redirect("customers:detail", pk=customer.pk)
 

@@ -36,3 +36,38 @@ def test_manager_signs_in_filters_by_tag_and_tags_a_customer(live_server, page, 
     page.locator("#customer-tags .chip", has_text="wechat").wait_for()
     screenshot("02-customer-tagged")
     assert CustomerTag.objects.filter(customer__external_id="VIP-1", tag__slug="wechat").exists()
+
+
+def test_a_bulk_assignment_is_confirmed_with_its_count_recorded_and_undone(live_server, page, screenshot):
+    """Issue 14: "all matching the filter" with no filter moved every customer in one click."""
+    from customers.models import Customer
+    from tests.factories import BranchFactory
+
+    shenzhen = BranchFactory(code="SZ01")
+    UserFactory(username="mia", password="browser-pw-1", role="marketing_manager")
+    alice = UserFactory(username="alice", role="account_manager", branch=shenzhen)
+    UserFactory(username="bob", first_name="Bob", last_name="Li", role="account_manager", branch=shenzhen)
+    for number in range(6):
+        CustomerFactory(external_id=f"A-{number}", owner=alice, branch=shenzhen)
+    page.goto(f"{live_server.url}/login/?next=/customers/")
+    page.fill("#id_username", "mia")
+    page.fill("#id_password", "browser-pw-1")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/customers/")
+    form = page.locator("[data-bulk-form]")
+    form.locator("select[name=action]").select_option("assign_owner")
+    form.locator("select[name=owner]").select_option("bob")
+    form.locator("input[name=all_matching]").check()
+    form.locator("button[type=submit]").click()
+    page.locator("[data-bulk-confirm]").wait_for()
+    screenshot("03-bulk-confirm")
+    assert page.locator("[data-bulk-summary]").inner_text() == "6 customers from 1 manager to Bob Li"
+    assert Customer.objects.filter(owner=alice).count() == 6  # nothing moved yet
+    page.click("[data-bulk-apply]")
+    page.wait_for_url(f"{live_server.url}/customers/?")
+    assert Customer.objects.filter(owner__username="bob").count() == 6
+    page.goto(f"{live_server.url}/customers/bulk/changes/")
+    screenshot("04-bulk-changes")
+    page.click("[data-undo]")
+    page.locator("text=Undone: 6 customers are as before.").wait_for()
+    assert Customer.objects.filter(owner=alice).count() == 6

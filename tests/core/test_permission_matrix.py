@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from campaigns.models import SavedTaskView
 from core.models import Job
+from customers.models import BulkChange
 from segments.services import save_segment
 from tests.factories import CampaignFactory, CustomerFactory, TagFactory, TaskFactory
 
@@ -20,7 +21,8 @@ SKIPPED = {"login", "logout", "set_language"}  # authentication plumbing, tested
 PUBLIC = {"schema", "api-docs"}
 # A saved view is its owner's alone, and only its assignee starts a task, whatever the role.
 PERSONAL = {"campaigns:delete_view", "campaigns:start_task"}
-POST_ONLY = {"customers:customer_tags", "campaigns:delete_view", "campaigns:outcome", "campaigns:start_task"}
+POST_ONLY = {"customers:customer_tags", "campaigns:delete_view", "campaigns:outcome", "campaigns:start_task",
+             "customers:bulk_change_undo"}
 
 PAGES = {
     "home": (ALL, {}),
@@ -45,6 +47,7 @@ PAGES = {
     "campaigns:my_tasks": (ALL, {}), "campaigns:work": (ALL, {}), "campaigns:save_view": (ALL, {}),
     "campaigns:delete_view": (OWN, {"pk": "bobs_view"}), "campaigns:panel": (OWN, {"pk": "bobs_task"}),
     "campaigns:outcome": (OWN, {"pk": "bobs_task"}), "campaigns:start_task": (OWN, {"pk": "bobs_task"}),
+    "customers:bulk_changes": (ALL, {}), "customers:bulk_change_undo": (OWN, {"pk": "bobs_change"}),
 }
 
 API = [  # (method, path template, rule)
@@ -77,6 +80,7 @@ def objects(mia, alice, bob):
         "segment": save_segment(name="VIP", text="vip", by=mia).pk, "campaign": campaign.pk,
         "bobs_task": TaskFactory(campaign=campaign, customer=bobs_customer, assignee=bob).pk,
         "bobs_view": SavedTaskView.objects.create(user=bob, name="Mine", query="bucket=today").pk,
+        "bobs_change": BulkChange.objects.create(action="add_tag", tag_slug="vip", by=bob, summary="Add tag vip").pk,
     }
 
 

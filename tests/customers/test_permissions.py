@@ -78,7 +78,8 @@ def test_alice_cannot_bulk_tag_bobs_customer(web_as, alice, alices_customer, bob
 
 def test_alice_bulk_tagging_all_matching_touches_only_her_customers(web_as, alice, alices_customer, bobs_customer):
     TagFactory(slug="vip")
-    web_as(alice).post("/customers/bulk/", {"action": "add_tag", "tag": "vip", "all_matching": "on", "query": ""})
+    web_as(alice).post("/customers/bulk/", {"action": "add_tag", "tag": "vip", "all_matching": "on", "query": "",
+                                           "confirmed": "1"})
     assert list(Tag.objects.get(slug="vip").customers.values_list("external_id", flat=True)) == ["A-1"]
 
 

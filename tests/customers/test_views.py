@@ -57,8 +57,11 @@ def test_xlsx_export_is_a_workbook(web_as, mia):
 
 def test_bulk_assign_owner_by_a_manager(web_as, mia, alice):
     customers = [CustomerFactory(), CustomerFactory()]
-    web_as(mia).post("/customers/bulk/", {"action": "assign_owner", "owner": "alice",
-                                          "ids": ",".join(str(c.pk) for c in customers)})
+    fields = {"action": "assign_owner", "owner": "alice", "ids": ",".join(str(c.pk) for c in customers)}
+    confirm = web_as(mia).post("/customers/bulk/", fields)
+    assert "2 customers from 1 manager to alice" in confirm.content.decode()  # asked first …
+    assert not Customer.objects.filter(owner=alice).exists()
+    web_as(mia).post("/customers/bulk/", {**fields, "confirmed": "1"})  # … done when confirmed
     assert Customer.objects.filter(owner=alice).count() == 2
 
 
