@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.roles import is_manager
 from campaigns.models import OutcomeChange, Task
+from customers.selectors import customers_visible_to
 
 
 def tasks_visible_to(user) -> QuerySet[Task]:
@@ -37,15 +38,28 @@ def due_now_count(user) -> int:
                                due_date__lte=timezone.localdate()).count()
 
 
+def customer_history(customer_id: int, user) -> QuerySet[Task]:
+    """Every contact with a customer the user may see, whoever made it: an account manager reads the
+    whole story of her own customers (earlier managers' outcomes included, read-only — writes go
+    through tasks_visible_to), never anything of another manager's customers. Holdout rows are not
+    contacts and stay out of an account manager's view."""
+    tasks = Task.objects.filter(customer_id=customer_id)
+    if is_manager(user):
+        return tasks
+    if not customers_visible_to(user).filter(pk=customer_id).exists():
+        return tasks.none()
+    return tasks.filter(group=Task.Group.TREATMENT)
+
+
 def customer_tasks(customer_id: int, user, *, exclude: int | None = None) -> QuerySet[Task]:
-    """The customer's tasks this user may see, newest first (the work view's history)."""
-    return (tasks_visible_to(user).filter(customer_id=customer_id).exclude(pk=exclude)
+    """The customer's earlier contacts, newest first (the work view's "previous campaigns")."""
+    return (customer_history(customer_id, user).exclude(pk=exclude)
             .select_related("campaign", "assignee").order_by("-created_at", "-id"))
 
 
 def customer_timeline_events(customer, user, limit: int) -> list[dict]:
-    """The customer's tasks and saved outcomes this user may see, for the customer timeline."""
-    tasks = tasks_visible_to(user).filter(customer=customer).select_related("campaign", "assignee")
+    """The customer's contacts and saved outcomes (customer_history), for the customer timeline."""
+    tasks = customer_history(customer.pk, user).select_related("campaign", "assignee")
     events = [{"at": task.created_at, "kind": "task", "campaign": task.campaign.name, "by": task.assignee,
                "status": task.get_status_display(), "group": task.get_group_display()}
               for task in tasks.order_by("-created_at")[:limit]]

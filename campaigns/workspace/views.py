@@ -48,10 +48,18 @@ def my_tasks(request):
     mark_queue_seen(user=request.user, at=now)
     return render(request, "campaigns/my_tasks.html", {
         "new": list(new), "new_total": sum(row["count"] for row in new), "seen_before": seen_before,
-        "filter": queue, "table": table, "counts": queue_counts(tasks_visible_to(request.user)),
+        "filter": queue, "table": table, "counts": queue_counts(_counted(request, queue)),
         "query": request.GET.urlencode(), "saved_views": SavedTaskView.objects.filter(user=request.user),
         "save_form": SavedViewForm(),
     })
+
+
+def _counted(request, queue: TaskQueueFilter):
+    """The tasks the count tiles count: the user's, of the chosen campaign when one is chosen (the
+    tiles are the buckets of what the filter shows)."""
+    tasks = tasks_visible_to(request.user)
+    campaign = queue.form.cleaned_data.get("campaign") if queue.form.is_valid() else None
+    return tasks.filter(campaign=campaign) if campaign else tasks
 
 
 @login_required

@@ -143,12 +143,14 @@ def test_another_managers_task_cannot_take_an_outcome(web_as, api_as, alice, bob
 
 def test_another_managers_tasks_are_not_in_lists_counts_or_history(web_as, api_as, alice, bob, bobs_task, running):
     mine, = make_tasks(running, alice, 1)
-    TaskFactory(campaign=CampaignFactory(status="running"), customer=mine.customer, assignee=bob)  # same customer
+    bobs_on_hers = TaskFactory(campaign=CampaignFactory(status="running"), customer=mine.customer, assignee=bob)
     client = web_as(alice)
     page = client.get("/campaigns/my-tasks/?bucket=all")
     assert [row.record.pk for row in page.context["table"].page.object_list] == [mine.pk]
     panel = client.get(f"/campaigns/my-tasks/{mine.pk}/").context
-    assert list(panel["history"]) == []
+    # Her customer's whole story is hers to read (issue 14) — but not to work: bob's task is not in her lists.
+    assert list(panel["history"]) == [bobs_on_hers]
+    assert client.get(f"/campaigns/my-tasks/{bobs_on_hers.pk}/").status_code == 404
     assert api_as(alice).get(f"/api/v1/tasks/?customer={mine.customer_id}").json()["count"] == 1
     assert api_as(alice).get(f"/api/v1/tasks/{bobs_task.pk}/history/").status_code == 404
 
@@ -198,7 +200,7 @@ def test_patch_with_an_invalid_outcome_is_400_with_field_errors(api_as, alice, r
     assert task.version == 1
 
 
-def test_customer_timeline_shows_own_tasks_and_outcomes_only(web_as, alice, bob, running):
+def test_customer_timeline_shows_every_contact_with_her_customer(web_as, alice, bob, running):
     from campaigns.workspace.services import log_outcome
 
     task, = make_tasks(running, alice, 1)
@@ -206,7 +208,7 @@ def test_customer_timeline_shows_own_tasks_and_outcomes_only(web_as, alice, bob,
     TaskFactory(campaign=CampaignFactory(name="Bob's push", status="running"), customer=task.customer, assignee=bob)
     body = web_as(alice).get(f"/customers/{task.customer_id}/").content.decode()
     assert 'data-event="outcome"' in body and "Converted" in body and "700" in body
-    assert running.name in body and "Bob&#x27;s push" not in body and "Bob's push" not in body
+    assert running.name in body and "Bob&#x27;s push" in body  # an earlier manager's contact, read-only
 
 
 
@@ -242,3 +244,37 @@ def test_imported_columns_are_shown_apart_from_the_profile(web_as, mia):
     page = web_as(mia).get(f"/customers/{customer.pk}/").content.decode()
     imported = page.split("data-imported-attributes", 1)[1]
     assert "Imported attributes" in page and "<dt>pdays</dt>" in imported and "<dt>y</dt>" in imported
+
+
+def test_an_account_manager_reads_the_whole_story_of_her_own_customer_only(web_as, alice, bob, mia, running):
+    """Issue 14: earlier managers' outcomes of her customer are shown (read-only); another manager's
+    customers stay out of sight."""
+    earlier = CampaignFactory(owner=mia, status="completed", name="Spring funds")
+    hers = CustomerFactory(owner=alice)
+    TaskFactory(campaign=earlier, customer=hers, assignee=bob, status="done", contact_result="reached",
+                response="declined")  # bob called her customer last spring
+    TaskFactory(campaign=CampaignFactory(owner=mia, status="completed", name="Autumn bonds"), customer=hers,
+                assignee=bob, group="control")  # kept out as holdout: not a contact
+    task = TaskFactory(campaign=running, customer=hers, assignee=alice, due_date=TODAY)
+    bobs = CustomerFactory(owner=bob)
+    TaskFactory(campaign=earlier, customer=bobs, assignee=bob, status="done", contact_result="reached")
+    client = web_as(alice)
+    work = client.get(f"/campaigns/my-tasks/work/?task={task.pk}").content.decode()
+    assert "Spring funds" in work and "bob" in work.split("Spring funds", 1)[1][:300]
+    timeline = client.get(f"/customers/{hers.pk}/").content.decode()
+    assert "Spring funds" in timeline and "Autumn bonds" not in timeline  # the holdout row is not a contact
+    assert client.get(f"/customers/{bobs.pk}/").status_code == 404
+    from campaigns.workspace.selectors import customer_history
+
+    assert not customer_history(bobs.pk, alice).exists()
+    assert client.patch(f"/api/v1/tasks/{TaskFactory._meta.model.objects.filter(customer=hers, assignee=bob).first().pk}/",
+                        {"note": "x"}, content_type="application/json").status_code == 404  # read-only
+
+
+def test_the_count_tiles_follow_the_campaign_filter(web_as, alice, mia, running):
+    other = CampaignFactory(owner=mia, status="running")
+    make_tasks(running, alice, 2, due_date=TODAY)
+    make_tasks(other, alice, 3, due_date=TODAY)
+    client = web_as(alice)
+    assert "data-count-today>5<" in client.get("/campaigns/my-tasks/").content.decode()
+    assert "data-count-today>3<" in client.get(f"/campaigns/my-tasks/?campaign={other.pk}").content.decode()
