@@ -381,7 +381,7 @@ def _tag_pairs(frame: pd.DataFrame, mapping: Mapping, errors: _Errors) -> pd.Dat
             mask = np.zeros(len(frame), dtype=bool)
             mask[part.loc[bad_slug, "row"].to_numpy()] = True
             errors.add(mask, column, frame[column],
-                       _("Tags must be slugs (lower-case letters, digits, hyphens) separated by |."))
+                       _("Tags must be slugs (lower-case letters, digits, hyphens, underscores) separated by |."))
         pieces.append(part)
     if not pieces:
         return pd.DataFrame({"row": pd.Series(dtype=int), "slug": pd.Series(dtype=str)})

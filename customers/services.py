@@ -19,8 +19,9 @@ from .models import Customer, CustomerTag, Tag, TagChange
 
 
 def tag_slug(text: str) -> str:
-    """The slug expressions use for a tag: lower-case ASCII words joined by hyphens."""
-    return slugify(str(text).replace("_", "-").replace(".", "-"))
+    """The slug expressions use for a tag: lower-case ASCII letters, digits, hyphens and underscores
+    (the expression language names `app_user`; imports, forms and the API accept it alike)."""
+    return slugify(str(text).replace(".", "-"))
 
 
 @transaction.atomic
@@ -29,7 +30,7 @@ def create_tag(*, slug: str, name: str = "", category: str = Tag.Category.OTHER,
     """Create a tag; the slug must be new and expression-safe."""
     clean = tag_slug(slug)
     if not clean or clean != slug:
-        raise ValidationError({"slug": _("Use lower-case letters, digits and hyphens, e.g. %(example)s.")
+        raise ValidationError({"slug": _("Use lower-case letters, digits, hyphens and underscores, e.g. %(example)s.")
                                % {"example": clean or "vip-client"}})
     if Tag.objects.filter(slug=clean).exists():
         raise ValidationError({"slug": _("A tag with this slug already exists.")})
@@ -46,7 +47,7 @@ def update_tag(*, tag: Tag, name: str, category: str, description: str = "", slu
     old_slug = tag.slug
     if slug is not None and slug != tag.slug:
         if tag_slug(slug) != slug or not slug:
-            raise ValidationError({"slug": _("Use lower-case letters, digits and hyphens.")})
+            raise ValidationError({"slug": _("Use lower-case letters, digits, hyphens and underscores.")})
         if Tag.objects.filter(slug=slug).exclude(pk=tag.pk).exists():
             raise ValidationError({"slug": _("A tag with this slug already exists.")})
         tag.slug = slug

@@ -10,7 +10,7 @@ class SegmentForm(forms.Form):
     kind = forms.ChoiceField(choices=Segment.Kind.choices, label=_("Kind"))
     text = forms.CharField(label=_("Expression"), widget=forms.Textarea(attrs={
         "rows": 3, "spellcheck": "false", "autocomplete": "off",
-        "placeholder": "vip AND (wechat OR app_user) AND NOT recharged AND assets >= 1000000",
+        "placeholder": "poutcome-success AND (housing-yes OR marital-single) AND NOT loan-yes AND assets >= 1000",
     }))
 
 

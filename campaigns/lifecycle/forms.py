@@ -13,7 +13,7 @@ from segments.expression import ExpressionError
 
 class CampaignForm(forms.ModelForm):
     text = forms.CharField(required=False, label=_("Audience expression"), widget=forms.Textarea(attrs={
-        "rows": 2, "spellcheck": "false", "autocomplete": "off", "placeholder": "vip AND NOT recharged"}),
+        "rows": 2, "spellcheck": "false", "autocomplete": "off", "placeholder": "poutcome-success AND NOT loan-yes"}),
         help_text=_("Or choose a saved segment above."))
     account_managers = forms.ModelMultipleChoiceField(
         queryset=account_managers(), required=False, label=_("Account managers"),

@@ -200,3 +200,15 @@ def test_a_file_in_neither_utf8_nor_gbk_is_refused(tmp_path):
     with pytest.raises(ImportFileError, match="neither UTF-8 nor GBK"):
         import_customers(write(tmp_path, "external_id,name\nC1,Café Müller\n", encoding="latin-1"))
     assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_tags_with_underscores_are_accepted_the_same_way_everywhere(tmp_path, api_as, mia):
+    """Issue 14: the README's own `app_user` was valid in expressions but rejected by imports."""
+    from segments.services import preview
+
+    report = import_customers(write(tmp_path, "external_id,tags\nU1,app_user|vip\n"))
+    assert report.rejected == 0 and Tag.objects.filter(slug="app_user").exists()
+    assert api_as(mia).post("/api/v1/tags/", {"slug": "wechat_follower", "name": "WeChat"}, format="json"
+                            ).status_code == 201
+    assert preview(text="app_user AND vip")["count"] == 1
