@@ -181,6 +181,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The picker shows each language by its own name (name_local): English, 简体中文, whatever the page language.
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")

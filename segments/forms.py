@@ -1,11 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Segment
 
 
 class SegmentForm(forms.Form):
-    name = forms.CharField(max_length=120, label=_("Name"))
+    name = forms.CharField(max_length=120, label=pgettext_lazy("segment", "Name"))  # 名称, not a person's 姓名
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Description"))
     kind = forms.ChoiceField(choices=Segment.Kind.choices, label=_("Kind"))
     text = forms.CharField(label=_("Expression"), widget=forms.Textarea(attrs={

@@ -25,3 +25,28 @@ def test_every_message_has_a_chinese_translation():
                     if re.search(r'^msgstr(\[0\])? ""\s*\Z', entry.strip(), re.M) and not entry.startswith("#~")]
     fuzzy = [entry.split("\n")[0] for entry in entries if "#, fuzzy" in entry]
     assert not untranslated and not fuzzy, (untranslated[:5], fuzzy[:5])
+
+
+def test_the_language_can_be_chosen_before_signing_in_and_is_named_in_itself(client, db):
+    page = client.get("/login/").content.decode()
+    assert "data-language" in page and ">简体中文</option>" in page and ">English</option>" in page
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/login/"})
+    page = client.get("/login/").content.decode()
+    assert 'lang="zh-hans"' in page and ">简体中文</option>" in page and ">English</option>" in page
+
+
+def test_a_segments_name_is_a_name_of_a_thing_in_chinese(web_as, mia):
+    from segments.services import save_segment
+    from tests.factories import TagFactory
+
+    TagFactory(slug="vip")
+    save_segment(name="VIP", text="vip", by=mia)
+    client = web_as(mia)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/segments/"})
+    page = client.get("/segments/").content.decode()
+    assert "<th>名称</th>" in page and "<th>姓名</th>" not in page
+
+
+def test_pages_carry_a_favicon(client, db):
+    page = client.get("/login/").content.decode()
+    assert 'rel="icon"' in page and "favicon" in page
