@@ -1,6 +1,8 @@
 """Resolving an expression's names against the database: tag slugs, branch codes and usernames
 become ids, and anything unknown is an ExpressionError the user can fix."""
 
+import difflib
+
 from django.utils.translation import gettext as _
 
 from accounts.models import Branch, User
@@ -36,10 +38,13 @@ def resolve(tree: dict, tag_positions: dict[str, int] | None = None) -> dict:
     unknown = sorted(slugs - set(tag_ids))
     if unknown:
         positions = [tag_positions[slug] for slug in unknown if tag_positions and slug in tag_positions]
-        raise ExpressionError(
-            _("Unknown tag: %(tags)s.") % {"tags": ", ".join(unknown)},
-            position=min(positions) if positions else None, details={"unknown_tags": unknown},
-        )
+        suggestions = similar_tags(unknown)
+        message = _("Unknown tag: %(tags)s.") % {"tags": ", ".join(unknown)}
+        if suggestions:
+            message += " " + _("Did you mean %(tags)s?") % {"tags": ", ".join(
+                dict.fromkeys(slug for found in suggestions.values() for slug in found))}
+        raise ExpressionError(message, position=min(positions) if positions else None,
+                              details={"unknown_tags": unknown, "suggestions": suggestions})
     lookups = {}
     for name, (model, key) in REFERENCES.items():
         wanted = set()
@@ -52,6 +57,19 @@ def resolve(tree: dict, tag_positions: dict[str, int] | None = None) -> dict:
             raise ExpressionError(_("Unknown %(field)s: %(values)s.") % {"field": name, "values": ", ".join(missing)})
         lookups[name] = found
     return _resolve(tree, tag_ids, lookups)
+
+
+def similar_tags(unknown: list[str], *, limit: int = 3) -> dict[str, list[str]]:
+    """For each unknown slug, the existing tags it most looks like (a typo, `-` for `_`, a missing
+    prefix): "Unknown tag: wechatt. Did you mean wechat?"."""
+    slugs = list(Tag.objects.values_list("slug", flat=True)[:50_000])
+    found = {}
+    for slug in unknown:
+        close = difflib.get_close_matches(slug, slugs, n=limit, cutoff=0.75)
+        close += [other for other in slugs if slug in other and other not in close][:limit - len(close)]
+        if close:
+            found[slug] = close
+    return found
 
 
 def _resolve(node: dict, tag_ids: dict, lookups: dict) -> dict:

@@ -110,3 +110,82 @@
     if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
   });
 })();
+
+// Audience builder: tag suggestions while typing an expression. The word at the caret is matched
+// against the tag slugs (the page's #tag-slugs list); ↓/↑ choose, Enter or Tab insert, Esc closes.
+(function () {
+  "use strict";
+  var KEYWORDS = ["AND", "OR", "NOT", "IN", "BETWEEN", "IS", "NULL"];
+  var box = null, choices = [], active = -1;
+
+  function slugs() {
+    var list = document.getElementById("tag-slugs");
+    return list ? Array.prototype.map.call(list.options, function (option) { return option.value; }) : [];
+  }
+  function wordAt(area) {
+    var before = area.value.slice(0, area.selectionStart);
+    var match = /[a-z0-9_-]+$/i.exec(before);
+    return match ? { text: match[0], start: before.length - match[0].length, end: area.selectionStart } : null;
+  }
+  function close() { if (box) box.remove(); box = null; choices = []; active = -1; }
+  function show(area) {
+    var word = wordAt(area);
+    if (!word || word.text.length < 1 || KEYWORDS.indexOf(word.text.toUpperCase()) >= 0) return close();
+    var needle = word.text.toLowerCase();
+    var all = slugs();
+    choices = all.filter(function (slug) { return slug.indexOf(needle) === 0 && slug !== needle; })
+      .concat(all.filter(function (slug) { return slug.indexOf(needle) > 0; })).slice(0, 8);
+    if (!choices.length) return close();
+    if (!box) {
+      box = document.createElement("ul");
+      box.className = "suggestions";
+      box.setAttribute("role", "listbox");
+      box.setAttribute("data-tag-suggestions", "");
+      area.insertAdjacentElement("afterend", box);
+    }
+    box.innerHTML = "";
+    choices.forEach(function (slug, index) {
+      var item = document.createElement("li");
+      item.setAttribute("role", "option");
+      item.textContent = slug;
+      item.addEventListener("mousedown", function (event) { event.preventDefault(); insert(area, index); });
+      box.appendChild(item);
+    });
+    active = Math.min(Math.max(active, 0), choices.length - 1);
+    mark();
+  }
+  function mark() {
+    if (!box) return;
+    Array.prototype.forEach.call(box.children, function (item, index) {
+      item.classList.toggle("active", index === active);
+      item.setAttribute("aria-selected", index === active ? "true" : "false");
+    });
+  }
+  function insert(area, index) {
+    var word = wordAt(area);
+    if (!word || !choices[index]) return close();
+    var slug = choices[index];
+    area.value = area.value.slice(0, word.start) + slug + area.value.slice(word.end);
+    var caret = word.start + slug.length;
+    area.setSelectionRange(caret, caret);
+    close();
+    area.dispatchEvent(new Event("input", { bubbles: true }));  // the live count follows
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "id_text" && document.getElementById("tag-slugs")) show(event.target);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.target.id !== "id_text" || !box) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      active = (active + (event.key === "ArrowDown" ? 1 : choices.length - 1)) % choices.length;
+      mark();
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      event.preventDefault();
+      insert(event.target, active);
+    } else if (event.key === "Escape") {
+      close();
+    }
+  });
+  document.addEventListener("focusout", function (event) { if (event.target.id === "id_text") close(); });
+})();

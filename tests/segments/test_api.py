@@ -128,3 +128,16 @@ def test_deleting_a_segment_a_campaign_uses_is_refused_with_the_campaigns_name(a
     page = web_as(mia).post(f"/segments/{segment.pk}/delete/", follow=True)
     assert page.status_code == 200 and "Spring wake-up" in page.content.decode()
     assert Segment.objects.filter(pk=segment.pk).exists()
+
+
+@pytest.mark.django_db
+def test_an_unknown_tag_suggests_the_tags_it_looks_like(api_as, mia):
+    from tests.factories import TagFactory
+
+    for slug in ("wechat", "wechat-follower", "housing-yes"):
+        TagFactory(slug=slug)
+    answer = api_as(mia).post("/api/v1/segments/preview/", {"text": "vip AND wechatt"}, format="json").json()
+    assert answer["detail"].startswith("Unknown tag: vip, wechatt. Did you mean wechat")
+    assert answer["position"] == 0
+    housing = api_as(mia).post("/api/v1/segments/preview/", {"text": "housing"}, format="json").json()
+    assert "Did you mean housing-yes?" in housing["detail"]
