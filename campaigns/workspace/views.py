@@ -116,6 +116,9 @@ def _panel_context(request, task, query: str, form: OutcomeForm | None = None, *
         "history": customer_tasks(customer.pk, request.user, exclude=task.pk)[:20],
         "changes": task.outcome_changes.select_related("by")[:10],
         "result_keys": list(RESULT_PARTS), **extra,
+        # Results that need a reason: choosing one moves the keyboard to the reason (app.js).
+        "reason_results": [code for code, (_contact, response) in RESULT_PARTS.items()
+                           if response in services.NEEDS_REASON],
     }
 
 

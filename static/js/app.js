@@ -84,13 +84,31 @@
       form.requestSubmit();
       return;
     }
+    var reason = form && form.querySelector('select[name="failure_reason"]');
+    if (reason && event.target === reason && /^[1-9]$/.test(event.key)) {
+      // 1–9 pick the nth reason (the first option is the empty "— reason —").
+      var option = reason.options[parseInt(event.key, 10)];
+      if (option) { event.preventDefault(); reason.value = option.value; reason.dispatchEvent(new Event("change", { bubbles: true })); }
+      return;
+    }
     if (typing(event.target)) return;
     if (event.key === "j" || event.key === "ArrowDown") { event.preventDefault(); move(1); return; }
     if (event.key === "k" || event.key === "ArrowUp") { event.preventDefault(); move(-1); return; }
     if (form && /^[1-9]$/.test(event.key)) {
       var radio = form.querySelector('input[data-key="' + event.key + '"]');
-      if (radio) { event.preventDefault(); radio.checked = true; radio.focus(); }
+      if (radio) {
+        event.preventDefault();
+        radio.checked = true;
+        // A result that needs a reason takes the keyboard there, not back to the page (where 40
+        // Tabs walked the task list); the others keep it on the result, ready for Enter.
+        if (radio.hasAttribute("data-needs-reason") && reason) reason.focus(); else radio.focus();
+      }
     }
+  });
+  document.addEventListener("change", function (event) {
+    if (!workspace() || !event.target.matches("input[data-needs-reason]")) return;
+    var reason = event.target.form.querySelector('select[name="failure_reason"]');
+    if (reason) reason.focus();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     if (!workspace() || event.target.id !== "task-panel") return;
