@@ -7,15 +7,10 @@ read as the pages show them); codes are written as their labels, in the reader's
 
 from django.utils.translation import gettext as _
 
-from campaigns.models import FailureReason
 from campaigns.templatetags.campaigns_extras import channel_label
 from core.exports import ROI_FORMAT, money, rate
 
 RATE_HEADER = ["tasks", "contacted", "reached", "interested", "converted", "success_rate", "revenue"]
-
-
-def reason_labels() -> dict[str, str]:
-    return {row.code: str(row) for row in FailureReason.objects.all()}
 
 
 def _rate_rows(rows: list[dict], key: str) -> list[list]:
@@ -30,8 +25,7 @@ def _header(first: str) -> list[str]:
 
 
 def _reason_rows(rows: list[dict], key: str) -> list[list]:
-    labels = reason_labels()
-    return [[labels.get(row[key], row[key]) or _("not given"), row["count"]] for row in rows]
+    return [[row["label"], row["count"]] for row in rows]
 
 
 def _campaign_rows(campaigns: list[dict]) -> tuple[list[str], list[list]]:

@@ -9,7 +9,8 @@ The definitions, written once (docs/metrics.md repeats them for readers of the r
 - done: contacted customers whose latest attempt is finished; open: whose latest attempt is open;
 - success rate = converted / contacted; done rate = done / customers; contact rate = contacted / customers;
 - revenue = every amount logged; cost = fixed budget + cost per contact × attempts;
-- ROI = (revenue − cost) / cost (None when nothing has cost anything); revenue per contact = revenue / contacted;
+- ROI = (revenue − cost) / cost, once a customer has been contacted (None before, and when nothing has
+  cost anything: a budget with no contact yet is no result, not −100 %); revenue per contact = revenue / contacted;
 - by account manager: each customer counts for the manager holding the customer's latest attempt;
 - uplift = treatment conversion (converted / launched treatment customers) − holdout conversion
   (converted / holdout customers whose outcome is known — imported or logged; unknown ones are left
@@ -49,9 +50,11 @@ def success_rate(converted: int, contacted: int) -> float | None:
     return fraction(converted, contacted)
 
 
-def roi(revenue, cost) -> float | None:
-    """(revenue − cost) / cost; None when nothing has cost anything."""
-    return round(float((Decimal(revenue) - Decimal(cost)) / Decimal(cost)), 4) if cost else None
+def roi(revenue, cost, *, contacted: int) -> float | None:
+    """(revenue − cost) / cost; None before anyone was contacted or when nothing has cost anything."""
+    if not contacted or not cost:
+        return None
+    return round(float((Decimal(revenue) - Decimal(cost)) / Decimal(cost)), 4)
 
 
 def contact_cost(cost_per_contact, attempts: int) -> Decimal:
@@ -72,7 +75,7 @@ def rates(row: dict, *, cost_fixed=None, cost_per_contact=None) -> dict:
     if cost_fixed is not None:
         cost = Decimal(cost_fixed) + contact_cost(cost_per_contact, row.get("attempts") or 0)
         row["cost"] = cost
-        row["roi"] = roi(row["revenue"], cost)
+        row["roi"] = roi(row["revenue"], cost, contacted=contacted)
     return row
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.analytics.contacts import CAMPAIGN, FIGURES, MANAGER, Key, cents, channel_key, customer_counts
 from campaigns.analytics.metrics import TREATMENT, ZERO, campaign_metrics, contact_cost, jsonable, rates, roi, success_rate
 from campaigns.analytics.stored import stored_metrics
-from campaigns.models import Campaign, Task
+from campaigns.models import Campaign, FailureReason, Task
 
 MIN_CONTACTS_TO_JUDGE = 100
 ACTIONS = {"stop": gettext_lazy("Stop"), "keep": gettext_lazy("Keep"), "grow": gettext_lazy("Grow")}
@@ -119,7 +119,7 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None, *, as
     cost = fixed + sum((contact_cost(per_contact[row["campaign_id"]], row["attempts"]) for row in per_campaign),
                        Decimal("0.00"))
     summary = rates(totals)
-    summary.update(cost=cost, fixed_cost=fixed, roi=roi(summary["revenue"], cost))
+    summary.update(cost=cost, fixed_cost=fixed, roi=roi(summary["revenue"], cost, contacted=summary["contacted"]))
     if period is not None:
         summary = _period_figures(summary)  # launches in the period are what it adds instead
         launches = Task.objects.filter(TREATMENT, follow_up_of__isnull=True, created_at__gte=low, created_at__lt=high)
@@ -141,8 +141,8 @@ def activity(period: Period | None, campaign_ids: list[int] | None = None, *, as
         "by_account_manager": sorted((rates(row) for row in counted["manager"]), key=lambda row: (
             -row["converted"], -(row["success_rate"] or 0), row["account_manager"] or "")),
         "by_branch": sorted((rates(row) for row in counted["branch"]), key=lambda row: row["branch"] or ""),
-        "by_failure_reason": list(logged.filter(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED])
-                                  .values("failure_reason").annotate(count=Count("pk")).order_by("-count")),
+        "by_failure_reason": _labelled(logged.filter(response__in=[Task.Response.DECLINED, Task.Response.NOT_INTERESTED])
+                                       .values("failure_reason").annotate(count=Count("pk")).order_by("-count")),
         "by_segment": sorted((rates(row) for row in counted["segment"]),
                              key=lambda row: (-row["converted"], row["segment"] or "")),
         "trend": _trend(tasks, launched, period, per_contact, as_of),
@@ -160,6 +160,13 @@ def _period_figures(figures: dict) -> dict:
             if key not in ("tasks", "customers", "done", "open", "done_rate", "contact_rate", "campaign_id")}
 
 
+def _labelled(reasons) -> list[dict]:
+    """Failure-reason rows with the reason as people read it ("Price / fees", not "price")."""
+    labels = {reason.code: str(reason) for reason in FailureReason.objects.all()}
+    return [{**row, "label": labels.get(row["failure_reason"], row["failure_reason"]) or str(_("not given"))}
+            for row in reasons]
+
+
 def _median_volume(rows: list[dict]) -> int:
     volumes = sorted(row["contacted"] for row in rows if row["contacted"])
     return volumes[len(volumes) // 2] if volumes else 0
@@ -171,7 +178,9 @@ def _quadrants(rows: list[dict], overall_rate: float | None) -> list[dict]:
     for row in rows:
         high_volume = row["contacted"] >= median_volume and row["contacted"] > 0
         high_rate = row["success_rate"] is not None and overall_rate is not None and row["success_rate"] >= overall_rate
-        row["strategy"] = (_("keep / grow") if high_volume and high_rate else _("improve targeting") if high_volume
+        # A channel nobody was contacted on has no verdict: "cut" would judge a channel not yet tried.
+        row["strategy"] = (_("no contacts yet") if not row["contacted"]
+                           else _("keep / grow") if high_volume and high_rate else _("improve targeting") if high_volume
                            else _("watch") if high_rate else _("cut"))
     return rows
 
@@ -212,7 +221,7 @@ def _trend(tasks, launched, period: Period | None, per_contact: dict, as_of) -> 
         bucket["cost"] += fixed or 0
     for bucket in buckets.values():
         bucket["success_rate"] = success_rate(bucket["converted"], bucket["contacted"])
-        bucket["roi"] = roi(bucket["revenue"], bucket["cost"])
+        bucket["roi"] = roi(bucket["revenue"], bucket["cost"], contacted=bucket["contacted"])
     return [buckets[name] for name in sorted(buckets)]
 
 

@@ -1,6 +1,7 @@
 """The figures' shapes on the API: one output serializer per response, so that the schema says
 exactly what is sent (money as decimal strings, rates as fractions or null)."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 MONEY = {"max_digits": 20, "decimal_places": 2, "coerce_to_string": True}
@@ -125,7 +126,8 @@ class StageSerializer(serializers.Serializer):
 
 
 class FailureReasonCountSerializer(serializers.Serializer):
-    failure_reason = serializers.CharField(allow_blank=True)
+    failure_reason = serializers.CharField(allow_blank=True, help_text=_("The reason's code (blank: none given)."))
+    label = serializers.CharField(help_text=_("The reason as people read it, in the request's language."))
     count = serializers.IntegerField()
 
 

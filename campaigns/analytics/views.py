@@ -60,7 +60,7 @@ def dashboard(request):
                       "success_rate": row["success_rate"]} for row in data["by_channel"]],
         "quadrant_lines": {"volume": data["median_volume"], "rate": average},
         "funnel": [{"stage": str(row["stage"]), "count": row["count"]} for row in data["funnel"]],
-        "reasons": [{"reason": row["failure_reason"] or _("not given"), "count": row["count"]}
+        "reasons": [{"reason": row["label"], "count": row["count"]}
                     for row in data["by_failure_reason"]],
     }
     if request.GET.get("export") in BREAKDOWNS:

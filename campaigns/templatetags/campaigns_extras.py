@@ -3,6 +3,7 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from campaigns.models import FailureReason
 from customers.models import Channel
 
 register = template.Library()
@@ -34,3 +35,12 @@ def channel_label(code: str) -> str:
     if not code:
         return _("not recorded")
     return str(Channel(code).label) if code in Channel.values else code
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    """A failure reason as people read it ("Price / fees"); a code no longer listed stays as written."""
+    if not code:
+        return _("not given")
+    reason = FailureReason.objects.filter(code=code).first()
+    return str(reason) if reason else code

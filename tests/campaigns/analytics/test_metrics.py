@@ -238,7 +238,11 @@ def test_empty_and_zero_cost_campaigns_raise_no_division_error(db):
     metrics = campaign_metrics([empty.pk, costly.pk, free_with_revenue.pk])
     assert metrics[empty.pk]["tasks"] == 0 and metrics[empty.pk]["success_rate"] is None
     assert metrics[empty.pk]["roi"] is None and metrics[empty.pk]["uplift"]["enough_data"] is False
-    assert metrics[costly.pk]["roi"] == -1.0 and metrics[costly.pk]["contact_rate"] is None
+    # A budget with no contact yet is no result (issue 14: drafts and fresh launches read ROI −100 %).
+    assert metrics[costly.pk]["roi"] is None and metrics[costly.pk]["contact_rate"] is None
+    contacted = CampaignFactory(status="running", cost_fixed=100, cost_per_contact=0)
+    TaskFactory(campaign=contacted, contact_result="reached", response="declined", failure_reason="price", status="done")
+    assert campaign_metrics([contacted.pk])[contacted.pk]["roi"] == -1.0  # contacted, nothing earned: −100 %
     assert metrics[free_with_revenue.pk]["roi"] is None and metrics[free_with_revenue.pk]["success_rate"] == 1.0
 
 

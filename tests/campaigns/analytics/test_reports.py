@@ -52,7 +52,7 @@ def test_weekly_json_has_the_week_and_every_campaign_with_a_recommendation(api_a
     assert rows["Bonds"]["to_date"]["contacted"] == 2 and rows["Bonds"]["period"]["contacted"] == 1
     assert rows["Funds"]["action"] in {"stop", "keep", "grow"} and rows["Funds"]["reason"]
     assert {row["channel"] for row in body["by_channel"]} == {"phone", "sms"}
-    assert body["by_failure_reason"] == [{"failure_reason": "price", "count": 7}]
+    assert body["by_failure_reason"] == [{"failure_reason": "price", "label": "Price / fees", "count": 7}]
 
 
 def test_a_malformed_week_is_a_400_that_says_the_format(api_as, mia):
@@ -134,3 +134,19 @@ def test_trend_carries_cost_and_roi_and_results_group_by_audience(week_of_work):
     assert this["cost"] == Decimal(110)  # 10 contacts × 1 + the budget of Funds, launched this week
     assert this["roi"] == round((600 - 110) / 110, 4)
     assert data["by_segment"] == [{**data["by_segment"][0], "segment": "vip", "contacted": 12, "converted": 4}]
+
+
+def test_reasons_are_labelled_and_an_untried_channel_gets_no_verdict(web_as, mia, alice):
+    """Issue 14: reasons showed as codes; a channel with no contacts was told "cut"."""
+    from campaigns.analytics.reports import _quadrants
+
+    campaign = CampaignFactory(owner=mia, status="running")
+    TaskFactory(campaign=campaign, assignee=alice, status="done", contact_result="reached", response="declined",
+                failure_reason="price", completed_at=timezone.now())
+    page = web_as(mia).get("/campaigns/reports/").content.decode()
+    assert "Price / fees" in page
+    detail = web_as(mia).get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Price / fees" in detail
+    rows = _quadrants([{"channel": "sms", "contacted": 0, "success_rate": None},
+                       {"channel": "phone", "contacted": 10, "success_rate": 0.1}], 0.2)
+    assert [row["strategy"] for row in rows] == ["no contacts yet", "improve targeting"]
