@@ -57,6 +57,20 @@ def roi(revenue, cost, *, contacted: int) -> float | None:
     return round(float((Decimal(revenue) - Decimal(cost)) / Decimal(cost)), 4)
 
 
+def estimated_value(stats: dict, value_per_conversion) -> dict | None:
+    """What the conversions would be worth at the campaign's expected value per conversion, and the
+    ROI that implies — an estimate, shown as one beside the logged revenue (None without a value)."""
+    if value_per_conversion is None:
+        return None
+    value = (Decimal(value_per_conversion) * (stats.get("converted") or 0)).quantize(CENTS)
+    return {"value": value, "roi": roi(value, stats.get("cost") or 0, contacted=stats.get("contacted") or 0)}
+
+
+def holdout_share(holdout: int, treated: int) -> float | None:
+    """The share of the launched audience actually kept out (beside the holdout % asked for)."""
+    return fraction(holdout, holdout + treated)
+
+
 def contact_cost(cost_per_contact, attempts: int) -> Decimal:
     return (Decimal(cost_per_contact or 0) * attempts).quantize(CENTS)
 

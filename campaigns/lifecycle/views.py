@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
 from accounts.roles import is_account_manager
+from campaigns.analytics.metrics import estimated_value, holdout_share
 from campaigns.analytics.selectors import campaign_stats, progress_by_campaign
 from campaigns.lifecycle import launch, services
 from campaigns.lifecycle.filters import CampaignFilter
@@ -95,6 +96,8 @@ def campaign_detail(request, pk):
     stats = campaign_stats(campaign)
     return render(request, "campaigns/detail.html", {
         "campaign": campaign, "stats": stats, "excluded": _reasons(stats["excluded"]),
+        "estimate": estimated_value(stats, campaign.value_per_conversion),
+        "holdout_share": holdout_share(stats["holdout"], campaign.task_count or 0),
         "days": stats["by_day"], "transitions": campaign.transitions.select_related("by"),
         "job": campaign.launch_job,
     })

@@ -124,3 +124,26 @@ def test_the_form_refuses_an_end_date_before_the_start_like_the_api(web_as, api_
                            format="json")
     assert api.status_code == 400 and api.json()["end_date"] == ["The end date is before the start."]
     assert not Campaign.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_campaign_page_shows_the_actual_holdout_share_and_an_estimate_labelled_so(web_as, mia, alice):
+    """Issue 14: the expected value per conversion was asked for and never used; the holdout % asked
+    for was shown without what was actually kept out."""
+    from tests.factories import CampaignFactory, CustomerFactory, TaskFactory
+
+    from django.utils import timezone
+
+    campaign = CampaignFactory(owner=mia, status="running", holdout_pct=10, value_per_conversion=450, cost_fixed=1000,
+                               task_count=9, launched_at=timezone.now())
+    for number in range(9):
+        TaskFactory(campaign=campaign, assignee=alice, customer=CustomerFactory(owner=alice),
+                    status="done" if number < 3 else "open", contact_result="reached" if number < 3 else "",
+                    response="converted" if number < 2 else ("declined" if number == 2 else ""),
+                    failure_reason="price" if number == 2 else "")
+    TaskFactory(campaign=campaign, customer=CustomerFactory(), group="control")
+    page = web_as(mia).get(f"/campaigns/{campaign.pk}/").content.decode()
+    holdout = page.split("data-holdout>", 1)[1][:120]
+    assert "10.00 % asked, 10.0 % kept out" in holdout
+    estimate = page.split("data-estimate>", 1)[1][:400]
+    assert "2 conversions × 450.00 expected = 900.00" in estimate and "-10 %" in estimate and "an estimate" in estimate
