@@ -62,6 +62,9 @@ def dashboard(request):
         "funnel": [{"stage": str(row["stage"]), "count": row["count"]} for row in data["funnel"]],
         "reasons": [{"reason": row["label"], "count": row["count"]}
                     for row in data["by_failure_reason"]],
+        "labels": {"success_rate": _("success rate %"), "roi": _("ROI %"), "contacted": _("contacted"),
+                   "channels": _("channels"), "average_rate": _("average rate"), "median_volume": _("median volume"),
+                   "customers": _("customers"), "declines": _("declines")},
     }
     if request.GET.get("export") in BREAKDOWNS:
         header, rows = BREAKDOWNS[request.GET["export"]](data, campaigns)

@@ -101,6 +101,9 @@ def test_the_marketing_loop_end_to_end(live_server, browser, screenshot):
     manager.goto(f"{live_server.url}/campaigns/reports/weekly/")
     weekly_row = manager.locator('tr[data-campaign="wechat-wake-up"]')
     assert weekly_row.locator("[data-converted]").inner_text() == str(converted)
+    manager.set_viewport_size({"width": 1440, "height": 900})
+    box = weekly_row.locator("[data-recommendation]").bounding_box()
+    assert box["x"] + box["width"] <= 1440, box  # the stop / keep / grow column is on screen (issue 14)
     screenshot_of(manager, screenshot, "26-journey-weekly-review")
 
 
