@@ -130,9 +130,9 @@ def test_the_form_refuses_an_end_date_before_the_start_like_the_api(web_as, api_
 def test_the_campaign_page_shows_the_actual_holdout_share_and_an_estimate_labelled_so(web_as, mia, alice):
     """Issue 14: the expected value per conversion was asked for and never used; the holdout % asked
     for was shown without what was actually kept out."""
-    from tests.factories import CampaignFactory, CustomerFactory, TaskFactory
-
     from django.utils import timezone
+
+    from tests.factories import CampaignFactory, CustomerFactory, TaskFactory
 
     campaign = CampaignFactory(owner=mia, status="running", holdout_pct=10, value_per_conversion=450, cost_fixed=1000,
                                task_count=9, launched_at=timezone.now())
