@@ -1,7 +1,8 @@
 """manage.py seed_demo — idempotent demo data: branches, users of each role, the 45,211
 bank-marketing customers with their tags spread across account managers, a saved segment and
-a launched campaign whose tasks wait in the account managers' queues, and the file's outcomes
-replayed as past campaigns (so the reports start with 45,211 contacts)."""
+a launched campaign whose tasks wait in the account managers' queues (40 % of them with synthetic
+outcomes), and the file's outcomes replayed as past campaigns (so the reports start with 45,211
+contacts). What the file lacks — names, deposit amounts — is synthetic and labelled so (campaigns.demo)."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.demo import USERS, ensure_demo_users
 from accounts.models import User
 from accounts.roles import Role
+from campaigns import demo
 from campaigns.analytics import history, result_tags, stored
 from campaigns.lifecycle import services as campaign_services
 from campaigns.models import Campaign
@@ -35,12 +37,17 @@ class Command(BaseCommand):
                           % {"c": report.created, "u": report.updated, "n": report.unchanged, "r": report.rejected})
         spread = self.spread_customers()
         self.stdout.write(_("Gave %(n)d customers an account manager and branch.") % {"n": spread})
+        named = demo.name_customers()
+        self.stdout.write(_("Named %(n)d customers (synthetic Chinese names).") % {"n": named})
         self.seed_campaign()
         self.replay_history()
 
     def replay_history(self) -> None:
         """The bank-marketing outcomes as past campaigns (bank-term-deposit and its predecessor)."""
         report = history.import_history(BANK_FILE)
+        priced = demo.price_past_conversions(report.campaign_ids)
+        self.stdout.write(_("Gave %(n)d past conversions a synthetic revenue, and the past campaigns a cost per "
+                            "contact.") % {"n": priced})
         for campaign_id in report.campaign_ids:
             stored.refresh_metrics(campaign_id=campaign_id, force=True)
             if report.tasks_created:
@@ -58,7 +65,8 @@ class Command(BaseCommand):
             return
         campaign = campaign_services.save_campaign(by=mia, campaign=Campaign(
             name="Term deposit recall", slug="term-deposit-recall", channel="phone", product="3-year term deposit",
-            objective=_("Win back customers who bought a deposit last time."), segment=Segment.objects.get(
+            objective=_("Win back customers who bought a deposit last time. (Demo: the outcomes logged so far are "
+                        "synthetic.)"), segment=Segment.objects.get(
                 name="Past deposit buyers"), holdout_pct=10, strategy="owner", cost_fixed=2000, cost_per_contact=3,
             value_per_conversion=450, due_date=timezone.localdate() + timedelta(days=7), owner=mia, holdout_seed=1125,
             script=_("Greet the customer by name. Mention last year's deposit and today's 3-year rate. "
@@ -67,6 +75,8 @@ class Command(BaseCommand):
         result = campaign_services.run_launch(job_id=str(job.pk))
         self.stdout.write(_("Launched “%(name)s”: %(tasks)d tasks, %(holdout)d in holdout.") % {
             "name": campaign.name, "tasks": result.get("tasks", 0), "holdout": result.get("holdout", 0)})
+        logged = demo.log_demo_outcomes(Campaign.objects.get(pk=campaign.pk))
+        self.stdout.write(_("Logged %(n)d synthetic outcomes for “%(name)s”.") % {"n": logged, "name": campaign.name})
 
     @transaction.atomic
     def spread_customers(self) -> int:
