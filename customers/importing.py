@@ -214,7 +214,8 @@ def _sniff_delimiter(sample: str) -> str:
 # --- Validation ------------------------------------------------------------------------------
 
 class _Errors:
-    """Row-level errors collected column by column; row numbers are 1-based data rows."""
+    """Row-level errors collected column by column. Like the history import's: `row` is the 1-based
+    data row, `line` the file's line (the header is line 1)."""
 
     def __init__(self, size: int):
         self.bad = np.zeros(size, dtype=bool)
@@ -230,7 +231,7 @@ class _Errors:
         self.count += len(positions)
         room = MAX_REPORTED_ERRORS - len(self.items)
         for position in positions[: max(room, 0)]:
-            self.items.append({"row": int(position) + 1, "column": column,
+            self.items.append({"row": int(position) + 1, "line": int(position) + 2, "column": column,
                                "value": str(values.iloc[position])[:200], "message": message})
 
 

@@ -337,5 +337,7 @@ def import_status(request, job_id):
 def import_errors(request, job_id):
     """The row-level error report as CSV."""
     job = _own_import_job(request, job_id)
-    rows = ([item.get("row"), item.get("column"), item.get("value"), item.get("message")] for item in job.errors)
-    return csv_response(f"import-errors-{job.pk}.csv", [_("Row"), _("Column"), _("Value"), _("Message")], rows)
+    rows = ([item.get("row"), item.get("line"), item.get("column"), item.get("value"), item.get("message")]
+            for item in job.errors)
+    return csv_response(f"import-errors-{job.pk}.csv", [_("Row"), _("Line"), _("Column"), _("Value"), _("Message")],
+                        rows)

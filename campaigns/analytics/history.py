@@ -97,13 +97,37 @@ def bank_marketing_history(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([current, previous], ignore_index=True)
 
 
-def _check(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+# How contacted_at may be written: YYYY-MM-DD (optionally with HH:MM[:SS]) always; day-first or
+# month-first slashes only when the file's format is chosen (03/04/2025 is 3 April in one, 4 March
+# in the other, and the old parser picked one silently).
+DATE_FORMATS = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y"}
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$"
+
+
+def contact_times(values: pd.Series, date_format: str | None) -> tuple[pd.Series, pd.Series]:
+    """(the contact times, whether each gave a time of day); NaT where a value is not a date."""
+    text = values.fillna("").astype(str).str.strip()
+    iso = text.str.match(ISO_DATE)
+    parsed = pd.to_datetime(text.where(iso), errors="coerce", format="ISO8601")
+    if date_format:
+        if date_format not in DATE_FORMATS:
+            raise ImportFileError(_("Unknown date format %(format)s; use one of: %(formats)s.")
+                                  % {"format": date_format, "formats": ", ".join(DATE_FORMATS)})
+        pattern = DATE_FORMATS[date_format]
+        for suffix in ("", " %H:%M", " %H:%M:%S"):
+            parsed = parsed.fillna(pd.to_datetime(text.where(~iso), errors="coerce", format=pattern + suffix))
+    return parsed, text.str.contains(":")
+
+
+def _check(frame: pd.DataFrame, date_format: str | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Valid rows with typed columns, and an error per rejected row (line, column, value, message)."""
     errors = []
 
     def reject(mask, column, message):
         for line, value in zip(frame.loc[mask, "line"], frame.loc[mask, column], strict=True):
-            errors.append({"row": int(line), "column": column, "value": str(value)[:100], "message": message})
+            # The same numbering as customer imports: the data row, and the file's line (header = 1).
+            errors.append({"row": int(line) - 1, "line": int(line), "column": column, "value": str(value)[:100],
+                           "message": message})
 
     for column in ("customer_external_id", "campaign", "channel", "contacted_at", "result", "amount"):
         frame[column] = frame[column].fillna("").astype(str).str.strip()
@@ -121,9 +145,13 @@ def _check(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     reject(mask, "result", _("Unknown result; use one of: %(results)s.") % {"results": ", ".join(RESULTS)})
     bad |= mask
     frame["result"] = result
-    dates = pd.to_datetime(frame["contacted_at"], errors="coerce", format="mixed")
+    dates, has_time = contact_times(frame["contacted_at"], date_format)
+    ambiguous = dates.isna() & frame["contacted_at"].str.match(r"^\d{1,2}[/.]\d{1,2}[/.]\d{4}") & ~bad
+    reject(ambiguous, "contacted_at", _(
+        "Write the date as YYYY-MM-DD, or choose the file's date format: 03/04/2025 could be 3 April or 4 March."))
+    bad |= ambiguous
     mask = dates.isna() & ~bad
-    reject(mask, "contacted_at", _("Not a date (use YYYY-MM-DD)."))
+    reject(mask, "contacted_at", _("Not a date (use YYYY-MM-DD, or YYYY-MM-DD HH:MM with the time of day)."))
     bad |= mask
     amounts = pd.to_numeric(frame["amount"].str.replace(",", "", regex=False).replace("", np.nan), errors="coerce")
     mask = ((amounts.isna() & (frame["amount"] != "")) | (amounts < 0) | (amounts >= 1e14)) & ~bad
@@ -147,7 +175,10 @@ def _check(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     bad |= duplicate
     valid = frame.loc[~bad].copy()
     zone = ZoneInfo(settings.TIME_ZONE)
-    valid["completed_at"] = [datetime.combine(day.date(), time(12), tzinfo=zone) for day in dates[~bad]]
+    # A time of day given is kept, in TIME_ZONE; a bare date is noon of that day (the middle of it).
+    valid["completed_at"] = [
+        datetime.combine(day.date(), day.time() if timed else time(12), tzinfo=zone)
+        for day, timed in zip(dates[~bad], has_time[~bad], strict=True)]
     valid["amount"] = amounts[~bad]
     errors.sort(key=lambda error: error["row"])
     return valid, errors
@@ -161,11 +192,11 @@ def _customer_ids(external_ids: list[str]) -> dict[str, int]:
     return found
 
 
-def import_history(path, *, by=None) -> HistoryReport:
+def import_history(path, *, by=None, date_format: str | None = None) -> HistoryReport:
     """Read, check and write a history file (see the module docstring)."""
     frame = read_history(path)
     report = HistoryReport(rows=len(frame))
-    valid, report.errors = _check(frame)
+    valid, report.errors = _check(frame, date_format)
     report.rejected = len({error["row"] for error in report.errors})
     with transaction.atomic():
         for name, rows in valid.groupby("campaign", sort=True):
@@ -255,11 +286,14 @@ def history_folder() -> Path:
     return folder
 
 
-def queue_history_import(*, upload, by):
+def queue_history_import(*, upload, by, date_format: str | None = None):
     """Store the uploaded file and enqueue its import once the job row is committed."""
+    if date_format and date_format not in DATE_FORMATS:
+        raise ImportFileError(_("Unknown date format %(format)s; use one of: %(formats)s.")
+                              % {"format": date_format, "formats": ", ".join(DATE_FORMATS)})
     return job_services.queue_upload_job(
         upload=upload, folder=history_folder(), allowed_suffixes=(".csv", ".txt", ".xlsx"), kind=HISTORY_KIND,
-        task="campaigns.jobs.import_history", by=by, refuse=ImportFileError)
+        task="campaigns.jobs.import_history", by=by, params={"date_format": date_format}, refuse=ImportFileError)
 
 
 def run_history_import(*, job_id: str) -> dict:
@@ -270,7 +304,7 @@ def run_history_import(*, job_id: str) -> dict:
     job_services.start_job(job_id=job_id, stage=_("Importing past contacts"))
     path = history_folder() / f"{job.pk}{job.params.get('suffix', '.csv')}"
     try:
-        report = import_history(path, by=job.created_by)
+        report = import_history(path, by=job.created_by, date_format=job.params.get("date_format"))
     except ImportFileError as error:
         job_services.fail_job(job_id=job_id, errors=[{"row": None, "column": None, "value": "", "message": str(error)}])
         path.unlink(missing_ok=True)

@@ -115,7 +115,8 @@ def history_import(request):
     error = None
     if request.method == "POST" and request.FILES.get("file"):
         try:
-            job = queue_history_import(upload=request.FILES["file"], by=request.user)
+            job = queue_history_import(upload=request.FILES["file"], by=request.user,
+                                       date_format=request.POST.get("date_format") or None)
         except ImportFileError as problem:
             error = str(problem)
         else:

@@ -42,9 +42,10 @@ def test_rows_with_problems_are_reported_and_the_rest_imported_once(tmp_path, ad
     ]))
     report = history.import_history(path)
     assert (report.rows, report.tasks_created, report.rejected) == (9, 3, 6)
-    assert {(error["row"], error["column"]) for error in report.errors} == {
+    assert {(error["line"], error["column"]) for error in report.errors} == {
         (5, "customer_external_id"), (6, "customer_external_id"), (7, "contacted_at"), (8, "result"),
         (9, "amount"), (10, "customer_external_id")}
+    assert all(error["row"] == error["line"] - 1 for error in report.errors)  # data rows, as customer imports
     spring = Campaign.objects.get(name="Spring funds")
     assert spring.status == "completed" and spring.task_count == 3 and not Campaign.objects.filter(
         name="Autumn bonds").exists()
@@ -151,7 +152,7 @@ def test_history_never_merges_into_a_campaign_run_in_loopcrm(tmp_path, admin_use
                            "C2,Spring funds,phone,2026-03-02,converted,10\n")
     report = history.import_history(path)
     assert (report.tasks_created, report.rejected) == (1, 1)
-    assert report.errors[0]["row"] == 2 and "created in LoopCRM" in report.errors[0]["message"]
+    assert report.errors[0]["row"] == 1 and "created in LoopCRM" in report.errors[0]["message"]
     assert not running.tasks.exists()
     spring = Campaign.objects.get(name="Spring funds")
     assert spring.imported and not Campaign.objects.get(pk=running.pk).imported
@@ -159,3 +160,47 @@ def test_history_never_merges_into_a_campaign_run_in_loopcrm(tmp_path, admin_use
                             "C1,Spring funds,phone,2026-03-01,declined,\n")
     assert history.import_history(again).tasks_created == 1  # imported campaigns still take more history
     assert Campaign.objects.get(pk=spring.pk).launched_at.date() == date(2026, 3, 1)
+
+
+def test_ambiguous_dates_are_refused_unless_the_format_is_chosen_and_times_are_kept(tmp_path, admin_user):
+    """Issue 14: 03/04/2025 was read month-first without a word, and every contact became noon."""
+    from zoneinfo import ZoneInfo
+
+    for external_id in ("C1", "C2", "C3"):
+        CustomerFactory(external_id=external_id)
+    rows = ("customer_external_id,campaign,channel,contacted_at,result,amount\n"
+            "C1,Spring funds,phone,03/04/2025,converted,10\n"
+            "C2,Spring funds,phone,2025-04-05 09:30,declined,\n"
+            "C3,Spring funds,phone,2025-04-06,declined,\n")
+    report = history.import_history(write(tmp_path, rows))
+    assert report.tasks_created == 2 and report.errors[0]["line"] == 2
+    assert "could be 3 April or 4 March" in report.errors[0]["message"]
+    zone = ZoneInfo(settings.TIME_ZONE)
+    times = {task.customer.external_id: task.completed_at.astimezone(zone) for task in Task.objects.all()}
+    assert (times["C2"].hour, times["C2"].minute) == (9, 30) and times["C3"].hour == 12
+    again = history.import_history(write(tmp_path, rows), date_format="dmy")
+    assert again.tasks_created == 1
+    assert Task.objects.get(customer__external_id="C1").completed_at.astimezone(zone).date() == date(2025, 4, 3)
+
+
+def test_the_import_history_command_runs(tmp_path, admin_user, capsys):
+    """It imported modules that no longer exist (a layout change) and failed before reading a line."""
+    from django.core.management import call_command
+
+    CustomerFactory(external_id="C1")
+    path = write(tmp_path, "customer_external_id,campaign,channel,contacted_at,result,amount\n"
+                           "C1,Spring funds,phone,04/03/2025,converted,10\n")
+    call_command("import_history", str(path), "--date-format", "mdy")
+    assert "tasks created 1" in capsys.readouterr().out
+    assert Task.objects.get().completed_at.date() == date(2025, 4, 3)
+    assert CustomerTag.objects.filter(tag__slug__endswith="-converted").count() == 1
+
+
+def test_every_management_command_loads():
+    from django.core.management import get_commands, load_command_class
+
+    ours = {name: app for name, app in get_commands().items() if app in ("accounts", "campaigns", "customers",
+                                                                         "segments", "core")}
+    assert "import_history" in ours and "seed_demo" in ours
+    for name, app in ours.items():
+        load_command_class(app, name)
