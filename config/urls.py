@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import ApiTokenViewSet, TokenView
@@ -11,7 +11,7 @@ from campaigns.analytics.api import ReportViewSet
 from campaigns.lifecycle.api import CampaignViewSet
 from campaigns.lifecycle.views import home
 from campaigns.workspace.api import TaskViewSet
-from core.api import JobViewSet
+from core.api import JobViewSet, SwaggerDocsView
 from customers.api import CustomerViewSet, TagViewSet
 from segments.api import SegmentViewSet
 
@@ -41,7 +41,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="api-docs"),
 ]
 
 handler404 = "core.errors.not_found"
