@@ -99,6 +99,7 @@ def campaign_detail(request, pk):
         "estimate": estimated_value(stats, campaign.value_per_conversion),
         "holdout_share": holdout_share(stats["holdout"], campaign.task_count or 0),
         "days": stats["by_day"], "transitions": campaign.transitions.select_related("by"),
+        "chart_labels": {"outcomes": _("outcomes logged"), "converted_total": _("converted, total")},
         "job": campaign.launch_job,
     })
 

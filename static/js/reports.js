@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   if (!window.Chart) return;
+  window.Chart.defaults.animation = false;  // figures appear as they are, at once (and screenshots show them)
   function data(canvas) {
     var source = document.getElementById(canvas.getAttribute("data-source"));
     return source ? JSON.parse(source.textContent) : [];
@@ -40,6 +41,18 @@
       return { type: "scatter", data: { datasets: datasets },
         options: { plugins: { tooltip: { callbacks: { label: function (c) { return (c.raw.label || c.dataset.label) + ": " + c.raw.x + ", " + c.raw.y.toFixed(2) + " %"; } } } },
           scales: { x: { title: { display: true, text: t("contacted", "contacted") } }, y: { title: { display: true, text: t("success_rate", "success rate %") } } } } };
+    },
+    days: function (rows) {
+      // A campaign's progress: outcomes logged per day (bars) and the running total converted (line).
+      var total = 0;
+      return { type: "bar", data: { labels: rows.map(function (r) { return r.day; }), datasets: [
+        { label: t("outcomes", "outcomes logged"), data: rows.map(function (r) { return r.outcomes; }),
+          backgroundColor: "rgba(37,99,235,.35)", yAxisID: "daily" },
+        { type: "line", label: t("converted_total", "converted, total"),
+          data: rows.map(function (r) { total += r.converted; return total; }), borderColor: "#176b2c", yAxisID: "total" }] },
+        options: { scales: { daily: { position: "left", title: { display: true, text: t("outcomes", "outcomes logged") } },
+          total: { position: "right", title: { display: true, text: t("converted_total", "converted, total") },
+                   grid: { drawOnChartArea: false } } } } };
     },
     funnel: function (rows) {
       return { type: "bar", data: { labels: rows.map(function (r) { return r.stage; }),

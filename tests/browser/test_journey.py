@@ -91,7 +91,10 @@ def test_the_marketing_loop_end_to_end(live_server, browser, screenshot):
     assert Task.objects.filter(campaign=campaign, response="converted").count() == converted
     assert Task.objects.filter(campaign=campaign, status="done").count() == len(work)
 
-    # 4. The manager reads the new numbers.
+    # 4. The manager reads the new numbers: the campaign's progress over time as a chart beside its table.
+    manager.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
+    manager.wait_for_function("() => window.Chart && Chart.getChart(document.querySelector('[data-chart=days]'))")
+    screenshot_of(manager, screenshot, "27-journey-campaign-progress")
     manager.goto(f"{live_server.url}/campaigns/reports/?preset=4w")
     row = manager.locator('tr[data-campaign="wechat-wake-up"]')
     assert row.locator("[data-contacted]").inner_text() == str(len(work))
