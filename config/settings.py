@@ -336,6 +336,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         # Monday morning where the marketing team is (which need not be the server's zone).
         "schedule": crontab(minute=0, hour=WEEKLY_REPORT_HOUR, day_of_week=1, nowfun=now_where_the_report_is_read),
     },
+    "record-segment-counts": {  # the home page's "audience moved sharply"
+        "task": "segments.jobs.record_segment_counts",
+        "schedule": crontab(minute=45, hour=1),
+    },
     "purge-stale-uploads": {
         "task": "customers.jobs.purge_stale_uploads",
         "schedule": crontab(minute=30, hour=3),

@@ -32,3 +32,16 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SegmentCount(models.Model):
+    """A segment's size on one day (recorded daily by segments.jobs.record_segment_counts): how the
+    home page knows an audience moved sharply."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="counts")
+    day = models.DateField(_("day"))
+    count = models.PositiveIntegerField(_("customers"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["segment", "day"], name="one_segment_count_a_day")]
+        ordering = ["-day"]

@@ -59,3 +59,19 @@ def audience_profile(bitmap: BitMap) -> dict:
         "owner": rows(index.categorical["owner"], owners),
         "asset_tier": rows(tiers, {}, keep_order=True),
     }
+
+
+def moved_sharply(*, days: int = 7, share: float = 0.2, least: int = 50) -> list[dict]:
+    """Segments whose latest recorded size differs from the one `days` or more earlier by at least
+    `share` and `least` customers — an audience that moved sharply, for the home page."""
+    moved = []
+    for segment in Segment.objects.filter(kind=Segment.Kind.DYNAMIC).only("pk", "name"):
+        counts = list(segment.counts.order_by("-day")[:days + 1])
+        if len(counts) < 2:
+            continue
+        latest = counts[0]
+        earlier = next((row for row in counts[1:] if (latest.day - row.day).days >= days), counts[-1])
+        change = latest.count - earlier.count
+        if abs(change) >= least and abs(change) >= share * max(earlier.count, 1):
+            moved.append({"segment": segment, "from": earlier.count, "to": latest.count, "since": earlier.day})
+    return moved

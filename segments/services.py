@@ -14,7 +14,7 @@ from customers.models import Customer
 from . import engine
 from .compiler import read_expression, resolve
 from .expression import ExpressionError, from_json, to_text
-from .models import Segment
+from .models import Segment, SegmentCount
 
 SAMPLE_FIELDS = ("id", "external_id", "name", "branch__code", "owner__username", "assets", "lifecycle_stage")
 
@@ -121,3 +121,18 @@ def delete_segment(*, segment: Segment) -> None:
         raise ValidationError({"detail": [
             _("This segment is the audience of %(count)d campaign(s): %(names)s. Change their audience first.")
             % {"count": len(users), "names": ", ".join(users[:10]) + ("…" if len(users) > 10 else "")}]}) from error
+
+
+def record_segment_counts(*, day=None) -> int:
+    """Today's size of every dynamic segment (a snapshot's is fixed), once a day; again the same day
+    it overwrites. Segments that cannot be evaluated are skipped (their page says why)."""
+    day = day or timezone.localdate()
+    recorded = 0
+    for segment in Segment.objects.filter(kind=Segment.Kind.DYNAMIC).defer("snapshot"):
+        try:
+            count = segment_audience(segment).count
+        except ExpressionError:
+            continue
+        SegmentCount.objects.update_or_create(segment=segment, day=day, defaults={"count": count})
+        recorded += 1
+    return recorded

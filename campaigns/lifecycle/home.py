@@ -14,6 +14,7 @@ from campaigns.models import Campaign, Task
 from core.models import Job
 from core.selectors import jobs_visible_to
 from customers.import_jobs import IMPORT_KIND
+from segments.selectors import moved_sharply
 
 SHOWN = 20  # campaigns per list on the home page (the campaign list has the rest)
 SOON = timedelta(hours=24)
@@ -22,8 +23,9 @@ RECENT = timedelta(days=7)
 
 def manager_home(user) -> dict:
     """Running and scheduled campaigns with their progress, and the attention items: launches due,
-    launches overdue, overdue tasks by campaign and account manager, imports that rejected rows or
-    failed. A handful of indexed queries; the figures are the stored, debounced campaign metrics."""
+    launches overdue, overdue tasks by campaign and account manager, segments whose audience moved
+    sharply in a week, imports that rejected rows or failed. A handful of indexed queries; the figures
+    are the stored, debounced campaign metrics."""
     now = timezone.now()
     running = list(Campaign.objects.filter(status=Campaign.Status.RUNNING).order_by("-launched_at")[:SHOWN])
     scheduled = list(Campaign.objects.filter(status=Campaign.Status.SCHEDULED).order_by("start_at")[:SHOWN])
@@ -61,6 +63,11 @@ def _attention(user, now, scheduled: list[Campaign]) -> list[dict]:
             "manager": row["assignee__username"] or _("nobody"), "count": row["count"], "name": row["campaign__name"]}})
     jobs = (jobs_visible_to(user).filter(kind__in=[IMPORT_KIND, HISTORY_KIND], finished_at__gte=now - RECENT)
             .order_by("-finished_at"))
+    for row in moved_sharply():
+        items.append({"level": "info", "url": reverse("segments:detail", args=[row["segment"].pk]), "text": _(
+            "The audience of “%(name)s” moved from %(before)s to %(after)s customers since %(since)s.") % {
+            "name": row["segment"].name, "before": f"{row['from']:,}", "after": f"{row['to']:,}",
+            "since": row["since"].isoformat()}})
     for job in jobs.filter(state=Job.State.FAILED)[:SHOWN]:
         items.append({"level": "error", "url": _job_url(job), "text": _("The import of %(name)s failed.") % {
             "name": job.params.get("file_name", "?")}})

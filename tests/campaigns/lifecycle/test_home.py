@@ -57,3 +57,23 @@ def test_the_manager_home_speaks_chinese(web_as, mia):
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     page = client.get("/").content.decode()
     assert "需要关注" in page and "进行中的活动" in page
+
+
+def test_a_segment_whose_audience_moved_sharply_is_pointed_out(web_as, mia):
+    from segments.models import SegmentCount
+    from segments.services import record_segment_counts, save_segment
+    from tests.factories import TagFactory
+
+    vip = TagFactory(slug="vip")
+    for _ in range(3):
+        CustomerFactory(tags=[vip])
+    segment = save_segment(name="VIP", text="vip", by=mia)
+    save_segment(name="Negative assets", text="assets < 0", by=mia)  # 0 then 0: no movement
+    week_ago = TODAY - timedelta(days=7)
+    assert record_segment_counts(day=week_ago) == 2
+    for _ in range(60):
+        CustomerFactory(tags=[vip])  # 3 → 63 VIPs in a week
+    assert record_segment_counts() == 2 and SegmentCount.objects.get(segment=segment, day=TODAY).count == 63
+    attention = web_as(mia).get("/").content.decode().split("data-attention", 1)[1].split("data-running", 1)[0]
+    assert "The audience of “VIP” moved from 3 to 63 customers" in attention
+    assert "Negative assets" not in attention
