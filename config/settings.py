@@ -184,6 +184,7 @@ LANGUAGE_CODE = "en"
 # The picker shows each language by its own name (name_local): English, 简体中文, whatever the page language.
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]  # 简体中文 with thousands separators (config/formats/zh_Hans)
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -50,3 +50,13 @@ def test_a_segments_name_is_a_name_of_a_thing_in_chinese(web_as, mia):
 def test_pages_carry_a_favicon(client, db):
     page = client.get("/login/").content.decode()
     assert 'rel="icon"' in page and "favicon" in page
+
+
+def test_numbers_are_grouped_by_thousands_in_both_languages(web_as, mia, alice):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(owner=alice, assets=1234567)
+    client = web_as(mia)
+    assert "1,234,567.00" in client.get(f"/customers/{customer.pk}/").content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/customers/"})
+    assert "1,234,567.00" in client.get(f"/customers/{customer.pk}/").content.decode()
