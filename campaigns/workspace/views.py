@@ -17,7 +17,7 @@ from accounts.permissions import manager_required
 from accounts.roles import is_account_manager
 from accounts.services import mark_queue_seen
 from campaigns.errors import CampaignError
-from campaigns.models import Campaign, SavedTaskView
+from campaigns.models import Campaign, SavedTaskView, Task
 from campaigns.workspace import services
 from campaigns.workspace.filters import TaskFilter, TaskQueueFilter
 from campaigns.workspace.forms import RESULT_PARTS, OutcomeForm, ReassignForm, SavedViewForm
@@ -32,7 +32,10 @@ WORK_LIST_SIZE = 50
 
 
 def _queue(request, params: QueryDict | None = None) -> TaskQueueFilter:
-    tasks = tasks_visible_to(request.user).select_related("campaign", "customer", "assignee")
+    # Holdout rows are kept out of contact, so they are never worked — not even by a manager opening
+    # the queue ("next" jumped to one and saving it failed).
+    tasks = (tasks_visible_to(request.user).filter(group=Task.Group.TREATMENT)
+             .select_related("campaign", "customer", "assignee"))
     return TaskQueueFilter(params if params is not None else request.GET, queryset=tasks)
 
 
@@ -57,7 +60,7 @@ def my_tasks(request):
 def _counted(request, queue: TaskQueueFilter):
     """The tasks the count tiles count: the user's, of the chosen campaign when one is chosen (the
     tiles are the buckets of what the filter shows)."""
-    tasks = tasks_visible_to(request.user)
+    tasks = tasks_visible_to(request.user).filter(group=Task.Group.TREATMENT)
     campaign = queue.form.cleaned_data.get("campaign") if queue.form.is_valid() else None
     return tasks.filter(campaign=campaign) if campaign else tasks
 

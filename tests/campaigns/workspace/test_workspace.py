@@ -278,3 +278,15 @@ def test_the_count_tiles_follow_the_campaign_filter(web_as, alice, mia, running)
     client = web_as(alice)
     assert "data-count-today>5<" in client.get("/campaigns/my-tasks/").content.decode()
     assert "data-count-today>3<" in client.get(f"/campaigns/my-tasks/?campaign={other.pk}").content.decode()
+
+
+def test_holdout_tasks_are_never_in_anyones_queue_or_work_view(web_as, mia, running):
+    """Issue 14: a manager's "next" jumped to a holdout task and saving it failed."""
+    treated = TaskFactory(campaign=running, assignee=mia, customer=CustomerFactory(), due_date=TODAY)
+    TaskFactory(campaign=running, assignee=mia, customer=CustomerFactory(), due_date=TODAY, group="control")
+    client = web_as(mia)
+    page = client.get("/campaigns/my-tasks/?bucket=all")
+    assert [row.record.pk for row in page.context["table"].page.object_list] == [treated.pk]
+    assert "data-count-today>1<" in page.content.decode()
+    work = client.get("/campaigns/my-tasks/work/").context
+    assert [task.pk for task in work["tasks"]] == [treated.pk]
