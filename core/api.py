@@ -1,11 +1,12 @@
 """API pieces shared by every app: the error format (and its place in the schema) and the job status
 endpoint."""
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -99,8 +100,21 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
 class SwaggerDocsView(SpectacularSwaggerSplitView):
     """Swagger UI at /api/docs/. It sets style attributes from its own script (never from data), which
-    the site's policy blocks; this page alone allows inline styles — still no inline script."""
+    the site's policy blocks; this page alone allows inline styles — still no inline script.
 
+    Its HTML renderer has no template for errors, so an error answer (405, 406, or a refusal of an
+    anonymous reader in production) was a 500: errors answer plain text, and an anonymous reader is
+    sent to sign in."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)) or (
+                isinstance(exc, exceptions.PermissionDenied) and not self.request.user.is_authenticated):
+            return redirect_to_login(self.request.get_full_path())
+        if isinstance(exc, exceptions.APIException):
+            return HttpResponse(str(exc.detail), status=exc.status_code, content_type="text/plain; charset=utf-8")
+        return super().handle_exception(exc)
+
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response.headers["Content-Security-Policy"] = POLICY.replace("style-src 'self'",

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -73,3 +75,23 @@ def test_the_beat_schedule_can_be_stored():
     pickle.dumps(settings.CELERY_BEAT_SCHEDULE)
     entry = settings.CELERY_BEAT_SCHEDULE["weekly-operations-review"]["schedule"]
     assert str(entry.nowfun().tzinfo) == settings.WEEKLY_REPORT_TIME_ZONE
+
+
+@pytest.mark.django_db
+def test_the_api_docs_page_never_answers_500(client, monkeypatch):
+    """Its HTML renderer had no template for errors: a 405, a 406 or (in production, where the docs
+    are for signed-in users) an anonymous visit was a 500."""
+    from rest_framework.permissions import IsAuthenticated
+
+    from core.api import SwaggerDocsView
+    from tests.factories import UserFactory
+
+    client.raise_request_exception = False
+    assert client.post("/api/docs/").status_code == 405
+    assert client.get("/api/docs/", HTTP_ACCEPT="application/json").status_code == 406
+    monkeypatch.setattr(SwaggerDocsView, "permission_classes", [IsAuthenticated])  # production's setting
+    anonymous = client.get("/api/docs/")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
+    client.force_login(UserFactory(username="reader", role="marketing_manager"))
+    page = client.get("/api/docs/")
+    assert page.status_code == 200 and "'unsafe-inline'" in page["Content-Security-Policy"]
