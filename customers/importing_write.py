@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 
 import pandas as pd
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -109,6 +110,10 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
             )
             cursor.execute("DROP TABLE import_links")
         cursor.execute("DROP TABLE import_rows")
+        if connection.vendor == "postgresql" and created + updated + links_added >= settings.IMPORT_ANALYZE_MIN_ROWS:
+            # Fresh statistics now, not when autovacuum gets round to it: an index patch planned on
+            # stale ones sequentially scanned 18M links (2.9–4.5 s instead of 0.55–0.81 s, issue 21).
+            cursor.execute(f"ANALYZE {customers}, {links}")
     progress(len(out))
     return created, updated, len(out) - created - updated, links_added
 

@@ -162,7 +162,8 @@ class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         paginator = self.paginator
         page_size = paginator.get_page_size(request) or 50
         page_number = params.page_number(request.query_params.get("page"))
-        customers = members_page(audience.bitmap, offset=(page_number - 1) * page_size, limit=page_size)
+        customers = members_page(audience.bitmap, offset=(page_number - 1) * page_size, limit=page_size,
+                                 with_tags=True)
         return Response({
             "count": audience.count, "page": page_number, "page_size": page_size,
             "results": CustomerSerializer(customers, many=True, context={"request": request}).data,

@@ -20,10 +20,14 @@ def segments_list() -> QuerySet[Segment]:
     return Segment.objects.select_related("created_by").defer("snapshot")
 
 
-def members_page(bitmap: BitMap, *, offset: int, limit: int) -> list[Customer]:
-    """One page of an audience's customers, in id order (one query)."""
+def members_page(bitmap: BitMap, *, offset: int, limit: int, with_tags: bool = False) -> list[Customer]:
+    """One page of an audience's customers, in id order: one query (three with their tags — the API
+    serializes them, and fetching them per customer was 1,256 queries for a page of 50)."""
     ids = [bitmap[index] for index in range(offset, min(offset + limit, len(bitmap)))]
-    found = Customer.objects.select_related("branch", "owner").in_bulk(ids)
+    customers = Customer.objects.select_related("branch", "owner")
+    if with_tags:
+        customers = customers.prefetch_related("tag_links__tag")
+    found = customers.in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
 
 

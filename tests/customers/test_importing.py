@@ -212,3 +212,22 @@ def test_tags_with_underscores_are_accepted_the_same_way_everywhere(tmp_path, ap
     assert api_as(mia).post("/api/v1/tags/", {"slug": "wechat_follower", "name": "WeChat"}, format="json"
                             ).status_code == 201
     assert preview(text="app_user AND vip")["count"] == 1
+
+
+@pytest.mark.django_db
+def test_a_large_import_refreshes_the_planner_statistics_on_postgresql(tmp_path, settings):
+    """Issue 21: an index patch planned on stale statistics sequentially scanned 18M links."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no ANALYZE-driven planner to speak of here")
+    settings.IMPORT_ANALYZE_MIN_ROWS = 3
+    with CaptureQueriesContext(connection) as queries:
+        import_customers(write(tmp_path, "external_id,tags\nA1,vip\nA2,vip\n"))
+    assert any(query["sql"].startswith('ANALYZE "customers_customer"') for query in queries.captured_queries)
+    settings.IMPORT_ANALYZE_MIN_ROWS = 100
+    with CaptureQueriesContext(connection) as queries:
+        import_customers(write(tmp_path, "external_id,tags\nA3,vip\n", name="small.csv"))
+    assert not any(query["sql"].startswith("ANALYZE") and "customers_customer" in query["sql"] and
+                   "import_rows" not in query["sql"] for query in queries.captured_queries)

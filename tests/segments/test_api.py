@@ -141,3 +141,22 @@ def test_an_unknown_tag_suggests_the_tags_it_looks_like(api_as, mia):
     assert answer["position"] == 0
     housing = api_as(mia).post("/api/v1/segments/preview/", {"text": "housing"}, format="json").json()
     assert "Did you mean housing-yes?" in housing["detail"]
+
+
+@pytest.mark.django_db
+def test_a_page_of_segment_members_takes_the_same_few_queries_however_many_tags(api_as, mia,
+                                                                             django_assert_max_num_queries):
+    """Issue 21: tags were fetched per customer — 1,256 queries for one page of 50."""
+    from segments.services import save_segment
+    from tests.factories import CustomerFactory, TagFactory
+
+    tags = [TagFactory(slug=f"t{number}") for number in range(8)]
+    for _ in range(30):
+        CustomerFactory(tags=tags)
+    segment = save_segment(name="All", text="t0", by=mia)
+    client = api_as(mia)
+    client.get(f"/api/v1/segments/{segment.pk}/members/")  # warms the audience index
+    with django_assert_max_num_queries(12):
+        answer = client.get(f"/api/v1/segments/{segment.pk}/members/?page_size=30")
+    assert len(answer.json()["results"]) == 30 and answer.json()["results"][0]["tags"] == sorted(
+        tag.slug for tag in tags)
