@@ -68,16 +68,17 @@ class _Echo:
         return value
 
 
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> StreamingHttpResponse:
-    """Stream a CSV (UTF-8 with BOM so Excel shows Chinese correctly) without holding it."""
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence]) -> Iterable[str]:
+    """A CSV's lines: UTF-8 BOM first (so Excel shows Chinese correctly), every cell formula-safe."""
     writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([safe_cell(value) for value in row])
 
-    def lines():
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([safe_cell(value) for value in row])
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> StreamingHttpResponse:
+    """Stream a CSV without holding it."""
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

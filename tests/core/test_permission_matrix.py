@@ -48,6 +48,8 @@ PAGES = {
     "campaigns:delete_view": (OWN, {"pk": "bobs_view"}), "campaigns:panel": (OWN, {"pk": "bobs_task"}),
     "campaigns:outcome": (OWN, {"pk": "bobs_task"}), "campaigns:start_task": (OWN, {"pk": "bobs_task"}),
     "customers:bulk_changes": (ALL, {}), "customers:bulk_change_undo": (OWN, {"pk": "bobs_change"}),
+    "segments:export_status": (MANAGERS, {"job_id": "export_job"}),
+    "segments:export_download": (MANAGERS, {"job_id": "export_job"}),
 }
 
 API = [  # (method, path template, rule)
@@ -77,6 +79,7 @@ def objects(mia, alice, bob):
         "bobs_customer": bobs_customer.pk, "tag": vip.pk,
         "job": Job.objects.create(kind="import_customers", created_by=mia).pk,
         "history_job": Job.objects.create(kind="import_history", created_by=mia).pk,
+        "export_job": Job.objects.create(kind="segment_export", created_by=mia, params={"segment": "VIP"}).pk,
         "segment": save_segment(name="VIP", text="vip", by=mia).pk, "campaign": campaign.pk,
         "bobs_task": TaskFactory(campaign=campaign, customer=bobs_customer, assignee=bob).pk,
         "bobs_view": SavedTaskView.objects.create(user=bob, name="Mine", query="bucket=today").pk,
