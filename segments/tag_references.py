@@ -2,6 +2,7 @@
 (registered with customers.tag_references in SegmentsConfig.ready)."""
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -22,12 +23,18 @@ def segments_naming(slugs: set[str]) -> list[TagReference]:
 
 
 @transaction.atomic
-def rename_in_segments(renames: dict[str, str]) -> int:
+def rewrite_expressions(rows: QuerySet, renames: dict[str, str]) -> int:
+    """Rename tags in the `expression` (and its `text`) of every row that names one — segments and
+    draft campaigns alike; the rows are locked while rewritten."""
     rewritten = 0
-    for segment in Segment.objects.select_for_update().only("pk", "expression", "text"):
-        if tags_in(segment.expression) & set(renames):
-            segment.expression = rename_tags(segment.expression, renames)
-            segment.text = to_text(segment.expression)
-            segment.save(update_fields=["expression", "text", "updated_at"])
+    for row in rows.select_for_update().only("pk", "expression", "text"):
+        if tags_in(row.expression) & set(renames):
+            row.expression = rename_tags(row.expression, renames)
+            row.text = to_text(row.expression)
+            row.save(update_fields=["expression", "text", "updated_at"])
             rewritten += 1
     return rewritten
+
+
+def rename_in_segments(renames: dict[str, str]) -> int:
+    return rewrite_expressions(Segment.objects.all(), renames)

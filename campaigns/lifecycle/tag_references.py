@@ -2,13 +2,13 @@
 rewritten when a tag is renamed, merged or deleted (registered with customers.tag_references in
 CampaignsConfig.ready). A launched campaign's audience is frozen in its tasks and left as it was."""
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
 from customers.tag_references import TagReference
-from segments.expression import rename_tags, tags_in, to_text
+from segments.expression import tags_in
+from segments.tag_references import rewrite_expressions
 
 EDITABLE = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
 
@@ -25,14 +25,5 @@ def campaigns_naming(slugs: set[str]) -> list[TagReference]:
     return found
 
 
-@transaction.atomic
 def rename_in_campaigns(renames: dict[str, str]) -> int:
-    rewritten = 0
-    for campaign in (Campaign.objects.select_for_update().filter(status__in=EDITABLE, expression__isnull=False)
-                     .only("pk", "expression", "text")):
-        if tags_in(campaign.expression) & set(renames):
-            campaign.expression = rename_tags(campaign.expression, renames)
-            campaign.text = to_text(campaign.expression)
-            campaign.save(update_fields=["expression", "text", "updated_at"])
-            rewritten += 1
-    return rewritten
+    return rewrite_expressions(Campaign.objects.filter(status__in=EDITABLE, expression__isnull=False), renames)
