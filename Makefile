@@ -31,12 +31,15 @@ run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	@test -f $(LOOPCRM_VAR_DIR)/.seeded || ($(PY) manage.py seed_demo && touch $(LOOPCRM_VAR_DIR)/.seeded)
 	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
-	@# On Ctrl-C, TERM, or the web server exiting: stop the worker (and its beat) and wait for it. The
-	@# trap ignores further signals and names its children (`kill 0` signalled this shell too, which
-	@# re-ran the trap over and over: thousands of "Warm shutdown" lines).
-	@trap 'trap "" INT TERM; trap - EXIT; kill -TERM $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+	@# On Ctrl-C, TERM, or the web server exiting: stop the worker (and its beat) and wait for it — at
+	@# most 7 s, then kill it (it sometimes hangs after "beat: Shutting down"; a job it was running is
+	@# marked stale and re-run by the housekeeping jobs). The trap ignores further signals and names the
+	@# worker by its pid (`kill 0` signalled this shell too and re-ran the trap over and over).
+	@trap 'trap "" INT TERM; trap - EXIT; kill -TERM $$worker 2>/dev/null; \
+	  for _ in 1 2 3 4 5 6 7; do kill -0 $$worker 2>/dev/null || break; sleep 1; done; \
+	  kill -KILL $$worker 2>/dev/null; wait' INT TERM EXIT; \
 	  $(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
-	    --schedule=$(LOOPCRM_VAR_DIR)/celerybeat-schedule & \
+	    --schedule=$(LOOPCRM_VAR_DIR)/celerybeat-schedule & worker=$$!; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(DEV_STAMP)
