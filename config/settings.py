@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "customers",
+    "activity",
     "segments",
     "campaigns",
 ]

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import ApiTokenViewSet, TokenView
+from activity.api import EventViewSet, ProductViewSet, TransactionViewSet
 from campaigns.analytics.api import ReportViewSet
 from campaigns.lifecycle.api import CampaignViewSet
 from campaigns.lifecycle.views import home
@@ -24,6 +25,9 @@ router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("reports", ReportViewSet, basename="reports")
 router.register("auth/tokens", ApiTokenViewSet, basename="api-token-own")
+router.register("products", ProductViewSet, basename="product")
+router.register("transactions", TransactionViewSet, basename="transaction")
+router.register("events", EventViewSet, basename="event")
 
 api_urls = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -38,6 +42,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("segments/", include("segments.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("products/", include("activity.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

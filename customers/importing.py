@@ -213,7 +213,7 @@ def _sniff_delimiter(sample: str) -> str:
 
 # --- Validation ------------------------------------------------------------------------------
 
-class _Errors:
+class RowErrors:
     """Row-level errors collected column by column. Like the history import's: `row` is the 1-based
     data row, `line` the file's line (the header is line 1)."""
 
@@ -245,7 +245,7 @@ def _looks_like_formula(values: pd.Series, allow_signed_numbers: bool = True) ->
     return (risky | signed).to_numpy()
 
 
-def _clean(frame: pd.DataFrame, mapping: Mapping, errors: _Errors, today: date) -> pd.DataFrame:
+def _clean(frame: pd.DataFrame, mapping: Mapping, errors: RowErrors, today: date) -> pd.DataFrame:
     """Turn mapped columns into typed field columns; bad cells become row errors."""
     out = pd.DataFrame(index=frame.index)
     strip = {column: frame[column].str.strip() for column in frame.columns}
@@ -329,7 +329,7 @@ def _clean(frame: pd.DataFrame, mapping: Mapping, errors: _Errors, today: date) 
     return out
 
 
-def _resolve_people(out: pd.DataFrame, frame: pd.DataFrame, mapping: Mapping, errors: _Errors) -> None:
+def _resolve_people(out: pd.DataFrame, frame: pd.DataFrame, mapping: Mapping, errors: RowErrors) -> None:
     """Branch codes and account-manager usernames become ids; unknown ones are row errors."""
     if column := mapping.column_for("branch"):
         codes = frame[column].str.strip()
@@ -351,7 +351,7 @@ def _resolve_people(out: pd.DataFrame, frame: pd.DataFrame, mapping: Mapping, er
         out["owner_id"] = ids.astype("Int64")
 
 
-def _tag_pairs(frame: pd.DataFrame, mapping: Mapping, errors: _Errors) -> pd.DataFrame:
+def _tag_pairs(frame: pd.DataFrame, mapping: Mapping, errors: RowErrors) -> pd.DataFrame:
     """(row position, tag slug) for every tag the file gives a row."""
     pieces = []
     for column in mapping.targets("tag"):
@@ -390,7 +390,7 @@ def _tag_pairs(frame: pd.DataFrame, mapping: Mapping, errors: _Errors) -> pd.Dat
     return pairs[pairs["slug"].ne("")].drop_duplicates()
 
 
-def _extras(frame: pd.DataFrame, mapping: Mapping, errors: _Errors) -> pd.Series | None:
+def _extras(frame: pd.DataFrame, mapping: Mapping, errors: RowErrors) -> pd.Series | None:
     columns = mapping.targets("extra")
     if not columns:
         return None
@@ -421,7 +421,7 @@ def import_customers(
     report = ImportReport(total=len(frame))
     progress(0, len(frame), _("Checking rows"))
 
-    errors = _Errors(len(frame))
+    errors = RowErrors(len(frame))
     out = _clean(frame, plan, errors, today)
     _resolve_people(out, frame, plan, errors)
     pairs = _tag_pairs(frame, plan, errors)

@@ -47,6 +47,20 @@ def register_timeline_source(source: Callable[..., list[dict]]) -> None:
         TIMELINE_SOURCES.append(source)
 
 
+# Sections other apps add to the customer page (activity: holdings), the same way: a function
+# (customer, user) -> {"template": name, **context} or None, registered in AppConfig.ready().
+PAGE_SECTIONS: list[Callable[..., dict | None]] = []
+
+
+def register_page_section(section: Callable[..., dict | None]) -> None:
+    if section not in PAGE_SECTIONS:
+        PAGE_SECTIONS.append(section)
+
+
+def customer_page_sections(customer: Customer, user) -> list[dict]:
+    return [found for section in PAGE_SECTIONS if (found := section(customer, user)) is not None]
+
+
 def customer_timeline(customer: Customer, user=None, limit: int = 100) -> list[dict]:
     """What happened to this customer, newest first: tag changes, and what other apps add
     (tasks and outcomes the user may see)."""

@@ -28,7 +28,13 @@ from .import_jobs import ALLOWED_SUFFIXES, IMPORT_KIND, import_folder, queue_imp
 from .importing import ImportFileError, read_table
 from .mapping import PRESETS, MappingError, build_mapping, default_mapping
 from .models import Tag
-from .selectors import customer_timeline, customers_visible_to, tag_links_for, tags_with_counts
+from .selectors import (
+    customer_page_sections,
+    customer_timeline,
+    customers_visible_to,
+    tag_links_for,
+    tags_with_counts,
+)
 from .tables import CustomerTable, TagTable
 from .tag_references import references_to
 
@@ -135,6 +141,7 @@ def customer_detail(request, pk):
     return render(request, "customers/detail.html", {
         "customer": customer, "tag_links": tag_links_for(customer), "tag_form": CustomerTagForm(),
         "timeline": customer_timeline(customer, request.user),
+        "sections": customer_page_sections(customer, request.user),
     })
 
 

@@ -6,9 +6,10 @@ import difflib
 from django.utils.translation import gettext as _
 
 from accounts.models import Branch, User
+from activity.models import Event, Product
 from customers.models import Tag
 
-from .expression import ExpressionError, fields_in, from_json, parse_with_positions, tags_in
+from .expression import ExpressionError, activities_in, fields_in, from_json, parse_with_positions, tags_in
 
 REFERENCES = {"branch": (Branch, "code"), "owner": (User, "username")}
 
@@ -56,7 +57,30 @@ def resolve(tree: dict, tag_positions: dict[str, int] | None = None) -> dict:
         if missing:
             raise ExpressionError(_("Unknown %(field)s: %(values)s.") % {"field": name, "values": ", ".join(missing)})
         lookups[name] = found
+    lookups["product"] = _product_ids(tree, tag_positions or {})
     return _resolve(tree, tag_ids, lookups)
+
+
+def _product_ids(tree: dict, positions: dict[str, int]) -> dict[str, int]:
+    """Ids of the products the behaviour conditions name; an unknown product or a never-seen event
+    type is an error (a typo would otherwise select nobody, silently)."""
+    activities = activities_in(tree)
+    codes = {node["product"] for node in activities if "product" in node}
+    found = dict(Product.objects.filter(code__in=codes).values_list("code", "id")) if codes else {}
+    missing = sorted(codes - set(found))
+    if missing:
+        known = list(Product.objects.values_list("code", flat=True)[:5000])
+        close = [match for code in missing for match in difflib.get_close_matches(code, known, n=2, cutoff=0.7)]
+        message = _("Unknown product: %(codes)s.") % {"codes": ", ".join(missing)}
+        if close:
+            message += " " + _("Did you mean %(codes)s?") % {"codes": ", ".join(dict.fromkeys(close))}
+        at = [positions[f"product:{code}"] for code in missing if f"product:{code}" in positions]
+        raise ExpressionError(message, position=min(at) if at else None)
+    for event in sorted({node["event"] for node in activities if "event" in node}):
+        if not Event.objects.filter(type=event).exists():
+            raise ExpressionError(_("No event of type “%(event)s” has been recorded; check the spelling.")
+                                  % {"event": event})
+    return found
 
 
 def similar_tags(unknown: list[str], *, limit: int = 3) -> dict[str, list[str]]:
@@ -77,6 +101,11 @@ def _resolve(node: dict, tag_ids: dict, lookups: dict) -> dict:
         return {"tag_id": tag_ids[node["tag"]]}
     if "not" in node:
         return {"not": _resolve(node["not"], tag_ids, lookups)}
+    if "activity" in node:
+        resolved = dict(node)
+        if "product" in resolved:
+            resolved["product_id"] = lookups["product"][resolved.pop("product")]
+        return resolved
     for kind in ("all", "any"):
         if kind in node:
             return {kind: [_resolve(child, tag_ids, lookups) for child in node[kind]]}

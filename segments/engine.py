@@ -9,9 +9,7 @@ bitmap it did not touch) and swaps the reference, so a reader in another thread 
 half-patched index.
 """
 
-import array
 import copy
-import io
 import logging
 import math
 import threading
@@ -28,6 +26,9 @@ from pyroaring import BitMap
 from customers import changes
 from customers.models import Customer, CustomerTag
 
+from .activity_index import ActivityIndex
+from .columns import NumericColumn, bitmap_of, read_frame
+from .fields import ACTIVITY_FIELDS
 from .timebounds import birth_date_bounds, day_bounds
 
 logger = logging.getLogger(__name__)
@@ -43,80 +44,6 @@ _CUSTOMER_COLUMNS = {
                "CAST(julianday(birth_date) - 2440587.5 AS INTEGER), CAST(strftime('%%s', created_at) AS INTEGER)"),
 }
 _FRAME_COLUMNS = ["id", "branch", "owner", "lifecycle_stage", "gender", "risk_level", "assets", "birth_day", "created_ts"]
-
-
-def _bitmap(ids: np.ndarray) -> BitMap:
-    """A BitMap from a numpy array of ids (array.array is pyroaring's fast path)."""
-    return BitMap(array.array("I", np.ascontiguousarray(ids, dtype=np.uint32).tobytes()))
-
-
-class NumericColumn:
-    """A numeric attribute sorted once; a range becomes whole precomputed buckets plus two edges.
-
-    A patch never re-sorts the million sorted values: the changed customers are masked out of the
-    sorted base and their new values kept in a small sorted overlay, merged into every answer. Past
-    OVERLAY_LIMIT masked customers the column compacts into a new sorted base (one sort).
-    """
-
-    BUCKET = 4096
-    # Past this many masked customers a range query pays ~2x (measured: 1,000 masked 1.2x a warm
-    # query, 15,000 2.1x, 100,000 8x at 1M customers), so the column compacts: one sort, ~150 ms.
-    OVERLAY_LIMIT = 20_000
-
-    def __init__(self, ids: np.ndarray, values: np.ndarray):
-        present = ~np.isnan(values)
-        ids, values = ids[present], values[present]
-        order = np.argsort(values, kind="stable")
-        self.values = values[order]
-        self.ids = ids[order].astype(np.uint32)
-        self.base_present = _bitmap(ids)
-        self.buckets = [_bitmap(self.ids[start:start + self.BUCKET]) for start in range(0, len(self.ids), self.BUCKET)]
-        self.masked = BitMap()  # customers whose entry in the sorted base is stale
-        self.overlay_ids = np.empty(0, dtype=np.uint32)
-        self.overlay_values = np.empty(0, dtype=float)
-        self.present = self.base_present
-
-    def patched(self, changed: BitMap, ids: np.ndarray, values: np.ndarray) -> "NumericColumn":
-        """A new column where the changed customers have these values (NaN: none); self is untouched."""
-        keep = ~np.isin(self.overlay_ids, np.asarray(changed.to_array(), dtype=np.uint32))
-        present = ~np.isnan(values)
-        overlay_ids = np.concatenate([self.overlay_ids[keep], ids[present].astype(np.uint32)])
-        overlay_values = np.concatenate([self.overlay_values[keep], values[present]])
-        masked = self.masked | (changed & self.base_present)
-        if len(masked) > self.OVERLAY_LIMIT:
-            base = ~np.isin(self.ids, np.asarray(masked.to_array(), dtype=np.uint32))
-            return NumericColumn(np.concatenate([self.ids[base], overlay_ids]),
-                                 np.concatenate([self.values[base], overlay_values]))
-        order = np.argsort(overlay_values, kind="stable")
-        column = copy.copy(self)  # shares the sorted base and its buckets
-        column.masked = masked
-        column.overlay_ids, column.overlay_values = overlay_ids[order], overlay_values[order]
-        column.present = (self.base_present - masked) | _bitmap(column.overlay_ids)
-        return column
-
-    def range(self, low=None, low_inclusive=True, high=None, high_inclusive=True) -> BitMap:
-        result = _sorted_range(self.ids, self.values, low, low_inclusive, high, high_inclusive, self.buckets)
-        if self.masked:
-            result -= self.masked
-        if len(self.overlay_ids):
-            result |= _sorted_range(self.overlay_ids, self.overlay_values, low, low_inclusive, high, high_inclusive)
-        return result
-
-
-def _sorted_range(ids: np.ndarray, values: np.ndarray, low, low_inclusive, high, high_inclusive,
-                  buckets: list[BitMap] | None = None) -> BitMap:
-    """The ids whose sorted values fall in the range; whole buckets are reused where given."""
-    start = 0 if low is None else int(np.searchsorted(values, low, side="left" if low_inclusive else "right"))
-    stop = len(values) if high is None else int(
-        np.searchsorted(values, high, side="right" if high_inclusive else "left"))
-    if stop <= start:
-        return BitMap()
-    size = NumericColumn.BUCKET
-    first_full, last_full = math.ceil(start / size), stop // size
-    if buckets is None or first_full >= last_full:
-        return _bitmap(ids[start:stop])
-    return BitMap.union(_bitmap(ids[start:first_full * size]), *buckets[first_full:last_full],
-                        _bitmap(ids[last_full * size:stop]))
 
 
 @dataclass
@@ -159,6 +86,8 @@ class AudienceIndex:
         self.categorical: dict[str, dict] = {name: {} for name in CATEGORICAL}
         self.numeric: dict[str, NumericColumn] = {
             name: NumericColumn(np.empty(0, dtype=np.uint32), np.empty(0)) for name in NUMERIC}
+        self.activity = ActivityIndex()
+        self._universe_ids: np.ndarray | None = None
         self.built_at = 0.0
         self.private = False  # read inside a transaction with uncommitted customer changes: never shared
 
@@ -172,12 +101,13 @@ class AudienceIndex:
         index.position = changes.current_position()  # first: later changes are patched in again
         frame = _read_customers(None)
         ids = frame.index.to_numpy()
-        index.universe = _bitmap(ids)
+        index.universe = bitmap_of(ids)
         index.categorical = {name: _value_bitmaps(frame[name]) for name in CATEGORICAL}
         # Only the sorted numeric columns are kept: a million Python strings per column would cost
         # ~60 MB each in every process.
         index.numeric = {name: NumericColumn(ids, frame[name].to_numpy(dtype=float)) for name in NUMERIC}
         index.tags = _read_tag_bitmaps(None)
+        index.activity = ActivityIndex.built(timezone.localdate())
         index.built_at = time.time()
         index.private = changes.has_uncommitted_changes()
         logger.info("audience index built: %d customers, %d tags in %.2f s", len(index.universe), len(index.tags),
@@ -191,12 +121,14 @@ class AudienceIndex:
         fresh_ids = fresh.index.to_numpy()
         index = copy.copy(self)
         index.position, index.private = position, private
-        index.universe = (self.universe - changed) | _bitmap(fresh_ids)
+        index.universe = (self.universe - changed) | bitmap_of(fresh_ids)
         index.categorical = {name: _patched_bitmaps(self.categorical[name], changed, _value_bitmaps(fresh[name]))
                              for name in CATEGORICAL}
         index.tags = _patched_bitmaps(self.tags, changed, _read_tag_bitmaps(sorted(customer_ids)))
         index.numeric = {name: column.patched(changed, fresh_ids, fresh[name].to_numpy(dtype=float))
                          for name, column in self.numeric.items()}
+        index.activity = self.activity.patched(sorted(customer_ids), timezone.localdate())
+        index._universe_ids = None
         return index
 
     def refreshed(self) -> "AudienceIndex":
@@ -232,13 +164,23 @@ class AudienceIndex:
             return BitMap.union(*(self.evaluate(child, today) for child in node["any"]))
         if "not" in node:
             return self.universe - self.evaluate(node["not"], today)
+        if "activity" in node:
+            return self.activity.condition(node, today, self.universe, self.universe_ids()) & self.universe
         return self._field(node["field"], node["op"], node["value"], today)
+
+    def universe_ids(self) -> np.ndarray:
+        """Every customer id, ascending, as an array (for dense per-customer comparisons)."""
+        if self._universe_ids is None:
+            self._universe_ids = np.asarray(self.universe.to_array(), dtype=np.int64)
+        return self._universe_ids
 
     def _field(self, name: str, op: str, value, today: date) -> BitMap:
         if op == "in":
             return BitMap.union(BitMap(), *(self._field(name, "eq", item, today) for item in value))
         if name in ("branch", "owner", "lifecycle_stage", "gender", "risk_level"):
             return self._categorical(name, op, value)
+        if name in ACTIVITY_FIELDS:
+            return self.activity.field(name, op, value, today, self.universe, self.universe_ids()) & self.universe
         column, non_null = self._column(name)
         if op == "isnull":
             return self.universe - non_null if value else BitMap(non_null)
@@ -301,7 +243,7 @@ def _value_bitmaps(column: pd.Series) -> dict:
     keys = column.astype(object).where(column.notna(), None)
     for value, positions in keys.groupby(keys, dropna=False).groups.items():
         key = None if value is None or (isinstance(value, float) and math.isnan(value)) else _key(value)
-        result[key] = _bitmap(np.asarray(positions))
+        result[key] = bitmap_of(np.asarray(positions))
     return result
 
 
@@ -313,43 +255,16 @@ def _key(value):
     return value
 
 
-def _read_frame(select: str, table: str, names: list[str], *, key: str, ids: list[int] | None,
-                dtype=None) -> pd.DataFrame:
-    """Rows of `SELECT <select> FROM <table>`, all of them or those whose `key` is in ids.
-
-    A full read on PostgreSQL goes through COPY … TO STDOUT and pandas' CSV reader: several
-    times faster than fetching a million tuples through the driver (the cold start of an index).
-    """
-    if ids is None and connection.vendor == "postgresql":
-        buffer = io.StringIO()
-        with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(f"COPY (SELECT {select} FROM {table}) TO STDOUT WITH (FORMAT csv)", buffer)
-        buffer.seek(0)
-        return pd.read_csv(buffer, header=None, names=names, dtype=dtype)
-    rows = []
-    with connection.cursor() as cursor:
-        if ids is None:
-            # Parameters (none) given so that every backend reads `%%` as `%`, as in the query below:
-            # SQLite's strftime('%%s') beside `%s` placeholders once broke every patch (issue 12).
-            cursor.execute(f"SELECT {select} FROM {table}", [])
-            rows = cursor.fetchall()
-        for start in range(0, len(ids or []), 5000):
-            chunk = ids[start:start + 5000]
-            cursor.execute(f"SELECT {select} FROM {table} WHERE {key} IN ({','.join(['%s'] * len(chunk))})", chunk)
-            rows.extend(cursor.fetchall())
-    return pd.DataFrame(rows, columns=names, dtype=dtype)
-
-
 def _read_customers(ids: list[int] | None) -> pd.DataFrame:
     columns = _CUSTOMER_COLUMNS["postgresql" if connection.vendor == "postgresql" else "sqlite"]
-    frame = _read_frame(columns, Customer._meta.db_table, _FRAME_COLUMNS, key="id", ids=ids)
+    frame = read_frame(columns, Customer._meta.db_table, _FRAME_COLUMNS, key="id", ids=ids)
     for name in NUMERIC:
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     return frame.set_index("id")
 
 
 def _read_tag_bitmaps(ids: list[int] | None) -> dict[int, BitMap]:
-    links = _read_frame("tag_id, customer_id", CustomerTag._meta.db_table, ["tag_id", "customer_id"],
+    links = read_frame("tag_id, customer_id", CustomerTag._meta.db_table, ["tag_id", "customer_id"],
                         key="customer_id", ids=ids, dtype="int64")
     if links.empty:
         return {}
@@ -359,7 +274,7 @@ def _read_tag_bitmaps(ids: list[int] | None) -> dict[int, BitMap]:
     boundaries = np.flatnonzero(np.diff(tag_ids)) + 1
     starts = np.concatenate([[0], boundaries])
     stops = np.concatenate([boundaries, [len(tag_ids)]])
-    return {int(tag_ids[start]): _bitmap(customer_ids[start:stop]) for start, stop in zip(starts, stops, strict=True)}
+    return {int(tag_ids[start]): bitmap_of(customer_ids[start:stop]) for start, stop in zip(starts, stops, strict=True)}
 
 
 # --- the process-wide index --------------------------------------------------------------------

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from .fields import FIELDS, OPS, ValueProblem
+from .fields import FIELDS, OPS, PRODUCT_TYPES, ValueProblem
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 KEYWORDS = {"AND", "OR", "NOT", "IN", "BETWEEN", "IS", "NULL"}
@@ -81,11 +81,13 @@ def _node(data, path: str, depth: int, counter: list[int]) -> dict:
         return _group(kind, nodes)
     if keys == {"not"}:
         return _negate(_node(data["not"], _join(path, "not"), depth + 1, counter))
+    if "activity" in keys:
+        return _activity(data, path)
     if "field" in keys:
         if not keys <= {"field", "op", "value"} or "op" not in keys:
             raise ExpressionError(_("A comparison has exactly “field”, “op” and “value”."), path=here)
         return _comparison(data["field"], data["op"], data.get("value"), path=path)
-    raise ExpressionError(_("Unknown node with keys %(keys)s; use tag, all, any, not or field.")
+    raise ExpressionError(_("Unknown node with keys %(keys)s; use tag, all, any, not, field or activity.")
                           % {"keys": ", ".join(sorted(map(str, keys))) or "∅"}, path=here)
 
 
@@ -138,6 +140,69 @@ def _comparison(name, op, value, *, path: str = "", position: int | None = None)
     except ValueProblem as problem:
         fail(str(problem), "value")
     return {"field": name, "op": op, "value": cleaned}
+
+
+ACTIVITIES = ("bought", "holds", "did")
+ACTIVITY_KEYS = {
+    "bought": ({"activity", "product", "days"}, {"activity", "product_type", "days"}),
+    "holds": ({"activity", "product"},),
+    "did": ({"activity", "event", "days", "op", "value"},),
+}
+COUNT_OPS = ("eq", "ne", "lt", "lte", "gt", "gte")
+MAX_BOUGHT_DAYS = 3650  # ten years: longer is "ever", which bought(CODE) without a window says
+MAX_DID_DAYS = 365  # the audience index keeps a year of events
+MAX_DID_COUNT = 1_000_000
+PRODUCT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+EVENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+def _activity(data: dict, path: str = "", position: int | None = None) -> dict:
+    """A behaviour condition (DESIGN.md "Activity data"), checked and normalised.
+
+    bought(CODE[, Nd]), bought(type = T[, Nd]), holds(CODE), did(EVENT, Nd) [op n] — a did without a
+    comparison means at least once (op gte, value 1)."""
+    def fail(message, where):
+        raise ExpressionError(message, position=position, path=_join(path, where) if position is None else None)
+
+    kind = data.get("activity")
+    if kind not in ACTIVITIES:
+        fail(_("Unknown activity “%(kind)s”; use bought, holds or did.") % {"kind": kind}, "activity")
+    keys = set(data)
+    if not any(keys <= allowed for allowed in ACTIVITY_KEYS[kind]):
+        fail({"bought": _("bought takes a product (or a product_type) and optionally days."),
+              "holds": _("holds takes a product."),
+              "did": _("did takes an event, days and optionally op and value.")}[kind], "activity")
+    node = {"activity": kind}
+    if kind in ("bought", "holds"):
+        if "product_type" in data:
+            if data["product_type"] not in PRODUCT_TYPES:
+                fail(_("Unknown product type “%(type)s”; types are: %(types)s.")
+                     % {"type": data["product_type"], "types": ", ".join(PRODUCT_TYPES)}, "product_type")
+            node["product_type"] = data["product_type"]
+        elif not isinstance(data.get("product"), str) or not PRODUCT_CODE.match(data["product"]):
+            fail(_("%(kind)s needs a product code such as FUND-A01.") % {"kind": kind}, "product")
+        else:
+            node["product"] = data["product"]
+    if kind == "did":
+        if not isinstance(data.get("event"), str) or not EVENT_TYPE.match(data["event"]):
+            fail(_("did needs an event type such as login_failed (lower-case letters, digits, _ . -)."), "event")
+        node["event"] = data["event"]
+    if "days" in data or kind == "did":
+        days, limit = data.get("days"), MAX_DID_DAYS if kind == "did" else MAX_BOUGHT_DAYS
+        if kind == "did" and days is None:
+            fail(_("did needs a window, e.g. did(login, 7d)."), "days")
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= limit:
+            fail(_("The window must be a whole number of days from 1 to %(limit)d (got %(days)s).")
+                 % {"limit": limit, "days": days}, "days")
+        node["days"] = days
+    if kind == "did":
+        op, value = data.get("op", "gte"), data.get("value", 1)
+        if op not in COUNT_OPS:
+            fail(_("did compares its count with one of = != < <= > >=."), "op")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DID_COUNT:
+            fail(_("did compares its count with a whole number from 0 to %(n)d.") % {"n": MAX_DID_COUNT}, "value")
+        node["op"], node["value"] = op, value
+    return node
 
 
 def _plain(value):
@@ -195,6 +260,7 @@ class _Parser:
         self.index = 0
         self.nodes = 0
         self.tag_positions: dict[str, int] = {}
+        self.product_positions: dict[str, int] = {}
         self.value_positions: list[tuple[dict, int]] = []
 
     def peek(self) -> Token | None:
@@ -261,6 +327,8 @@ class _Parser:
             raise ExpressionError(_("Expected a tag, a comparison, NOT or “(”, found “%(text)s”.") % {"text": token.text},
                                   position=token.position)
         following = self.peek()
+        if following is not None and following.kind == "lparen" and token.text in ACTIVITIES:
+            return self.parse_activity(token)
         if following is not None and (following.kind == "cmp" or following.keyword in ("IN", "BETWEEN", "IS")):
             return self.parse_comparison(token)
         slug = token.text
@@ -269,6 +337,42 @@ class _Parser:
                                   position=token.position)
         self.tag_positions.setdefault(slug, token.position)
         return {"tag": slug}
+
+    def parse_activity(self, name: Token) -> dict:
+        """bought(CODE[, 30d]) · bought(type = fund[, 90d]) · holds(CODE) · did(EVENT, 7d) [>= 3]"""
+        self.take()  # (
+        data: dict = {"activity": name.text}
+        first = self.take()
+        following = self.peek()
+        if first.kind == "word" and first.text == "type" and following is not None and following.text == "=":
+            self.take()
+            data["product_type"] = self.value(self.take())
+        else:
+            target = self.value(first)
+            data["event" if name.text == "did" else "product"] = target
+        closing = self.take()
+        if closing.kind == "comma":
+            window = self.take()
+            match = re.fullmatch(r"(\d+)d", window.text) if window.kind == "word" else None
+            if not match:
+                raise ExpressionError(_("Expected a window in days such as 30d, found “%(text)s”.")
+                                      % {"text": window.text}, position=window.position)
+            data["days"] = int(match.group(1))
+            closing = self.take()
+        if closing.kind != "rparen":
+            raise ExpressionError(_("Expected “)” here, found “%(text)s”.") % {"text": closing.text},
+                                  position=closing.position)
+        if name.text == "did" and (operator := self.peek()) is not None and operator.kind == "cmp":
+            self.take()
+            count = self.take()
+            if count.kind != "word" or not count.text.isdigit():
+                raise ExpressionError(_("did compares its count with a whole number from 0 to %(n)d.")
+                                      % {"n": MAX_DID_COUNT}, position=count.position)
+            data["op"], data["value"] = COMPARATORS[operator.text], int(count.text)
+        node = _activity(data, position=name.position)
+        if "product" in node:
+            self.product_positions.setdefault(node["product"], first.position)
+        return node
 
     def parse_comparison(self, name: Token) -> dict:
         if name.text not in FIELDS:
@@ -333,7 +437,9 @@ def parse(text: str) -> dict:
 def parse_with_positions(text: str) -> tuple[dict, dict[str, int]]:
     """Parse, and also return where each tag slug first appears (to point at unknown tags)."""
     parser = _Parser(text)
-    return parser.parse(), parser.tag_positions
+    tree = parser.parse()
+    # Product codes are keyed "product:CODE" (a tag slug never holds a colon).
+    return tree, {**parser.tag_positions, **{f"product:{code}": at for code, at in parser.product_positions.items()}}
 
 
 # --- Printing ------------------------------------------------------------------------------------
@@ -359,6 +465,8 @@ def _print(node: dict, context: str) -> str:
     if "any" in node:
         text = " OR ".join(_print(child, "any") for child in node["any"])
         return f"({text})" if context in ("all", "not") else text
+    if "activity" in node:
+        return _print_activity(node, context)
     name, op, value = node["field"], node["op"], node["value"]
     if op == "isnull":
         text = f"{name} IS NULL" if value else f"{name} IS NOT NULL"
@@ -370,6 +478,21 @@ def _print(node: dict, context: str) -> str:
         text = f"{name} {SYMBOLS[op]} {_value(value)}"
     # A comparison under NOT keeps its parentheses so BETWEEN … AND … cannot be misread.
     return f"({text})" if context == "not" else text
+
+
+def _print_activity(node: dict, context: str) -> str:
+    kind = node["activity"]
+    if kind == "did":
+        inside = f"{_value(node['event'])}, {node['days']}d"
+    else:
+        inside = f"type = {node['product_type']}" if "product_type" in node else _value(node["product"])
+        if "days" in node:
+            inside += f", {node['days']}d"
+    text = f"{kind}({inside})"
+    if kind == "did":
+        text += f" {SYMBOLS[node['op']]} {node['value']}"
+        return f"({text})" if context == "not" else text
+    return text
 
 
 def _value(value) -> str:
@@ -417,4 +540,15 @@ def fields_in(node: dict) -> list[dict]:
         return fields_in(node["not"])
     if "all" in node or "any" in node:
         return [item for child in node.get("all") or node.get("any") for item in fields_in(child)]
+    return []
+
+
+def activities_in(node: dict) -> list[dict]:
+    """Every behaviour condition in the tree."""
+    if "activity" in node:
+        return [node]
+    if "not" in node:
+        return activities_in(node["not"])
+    if "all" in node or "any" in node:
+        return [item for child in node.get("all") or node.get("any") for item in activities_in(child)]
     return []

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 
+from activity.models import ProductType
 from customers.models import Gender, LifecycleStage
 
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "isnull")
@@ -91,4 +92,13 @@ FIELDS: dict[str, Field] = {field.name: field for field in [
     Field("age", _("Age"), "integer", nullable=True, low=0, high=150),
     Field("owner", _("Account manager"), "reference", nullable=True),
     Field("created_at", _("Created"), "date", low=date(1900, 1, 1), high=date(2999, 12, 31)),
+    # Behaviour (activity app), over windows that end today in TIME_ZONE (segments.activity_index):
+    Field("recency_days", _("Days since the last transaction"), "integer", nullable=True, low=0, high=100_000),
+    Field("trades_30d", _("Transactions in the last 30 days"), "integer", low=0, high=10**9),
+    Field("amount_30d", _("Transaction amount in the last 30 days"), "number", low=0, high=Decimal("1e16")),
+    # (latest holdings total − the total 30 days ago) / the total 30 days ago: −0.3 = down 30 %
+    Field("asset_change_30d", _("Change of holdings over 30 days (fraction)"), "number", nullable=True,
+          low=Decimal(-1), high=Decimal("1e6")),
 ]}
+ACTIVITY_FIELDS = ("recency_days", "trades_30d", "amount_30d", "asset_change_30d")
+PRODUCT_TYPES = tuple(ProductType.values)

@@ -82,3 +82,14 @@ class TaskFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     created_at = factory.LazyFunction(lambda: __import__("django.utils.timezone").utils.timezone.now())
     updated_at = factory.LazyAttribute(lambda task: task.created_at)
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "activity.Product"
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"P{n:03d}")
+    name = factory.LazyAttribute(lambda product: f"Product {product.code}")
+    type = "fund"
+    risk_level = 3
