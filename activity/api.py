@@ -79,7 +79,6 @@ BATCH_RESPONSE = inline_serializer("ActivityBatchResult", {
         "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
     }, many=True),
 })
-BATCH_ERROR = inline_serializer("ActivityBatchError", {"items": serializers.ListField(child=serializers.CharField())})
 API_NAMES = {column: alias for alias, column in ALIASES.items()}
 
 
@@ -106,7 +105,7 @@ class _BatchViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                         status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema(methods=["POST"], request=BATCH_REQUEST, responses={202: BATCH_RESPONSE, 400: BATCH_ERROR})
+@extend_schema(methods=["POST"], request=BATCH_REQUEST, responses={202: BATCH_RESPONSE})
 class TransactionViewSet(_BatchViewSet):
     kind = "transactions"
     serializer_class = TransactionSerializer
@@ -115,7 +114,7 @@ class TransactionViewSet(_BatchViewSet):
         return transactions_visible_to(self.request.user).order_by("-occurred_at", "-id")
 
 
-@extend_schema(methods=["POST"], request=BATCH_REQUEST, responses={202: BATCH_RESPONSE, 400: BATCH_ERROR})
+@extend_schema(methods=["POST"], request=BATCH_REQUEST, responses={202: BATCH_RESPONSE})
 class EventViewSet(_BatchViewSet):
     kind = "events"
     serializer_class = EventSerializer

@@ -8,6 +8,7 @@ from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from accounts.models import Branch, User
+from activity.models import Event, Product
 from customers.changes import Position, changes_since
 from customers.models import Customer, Tag
 from segments import engine
@@ -34,6 +35,14 @@ def expressions_for_current_data() -> list[dict]:
         {"field": "created_at", "op": "gte", "value": today.isoformat()},
         {"field": "created_at", "op": "lt", "value": (today - timedelta(days=30)).isoformat()},
     ]
+    for product_id, kind in Product.objects.order_by("pk").values_list("pk", "type")[:5]:
+        trees += [{"activity": "bought", "product_id": product_id}, {"activity": "holds", "product_id": product_id},
+                  {"activity": "bought", "product_id": product_id, "days": 30},
+                  {"activity": "bought", "product_type": kind, "days": 7}]
+    for event in Event.objects.order_by().values_list("type", flat=True).distinct()[:5]:
+        trees.append({"activity": "did", "event": event, "days": 30, "op": "gte", "value": 1})
+    trees += [{"field": "recency_days", "op": "lte", "value": 30}, {"field": "trades_30d", "op": "gte", "value": 1},
+              {"field": "amount_30d", "op": "gt", "value": 0}, {"field": "asset_change_30d", "op": "isnull", "value": False}]
     return trees
 
 

@@ -10,7 +10,7 @@ from campaigns.models import SavedTaskView
 from core.models import Job
 from customers.models import BulkChange
 from segments.services import save_segment
-from tests.factories import CampaignFactory, CustomerFactory, TagFactory, TaskFactory
+from tests.factories import CampaignFactory, CustomerFactory, ProductFactory, TagFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,8 @@ PAGES = {
     "customers:bulk_changes": (ALL, {}), "customers:bulk_change_undo": (OWN, {"pk": "bobs_change"}),
     "segments:export_status": (MANAGERS, {"job_id": "export_job"}),
     "segments:export_download": (MANAGERS, {"job_id": "export_job"}),
+    # Everyone reads the catalogue; holder and buyer figures count the reader's visible customers only.
+    "activity:products": (ALL, {}), "activity:product": (ALL, {"code": "product"}),
 }
 
 API = [  # (method, path template, rule)
@@ -66,6 +68,10 @@ API = [  # (method, path template, rule)
     ("patch", "/api/v1/tasks/{bobs_task}/", OWN), ("get", "/api/v1/tasks/{bobs_task}/history/", OWN),
     ("post", "/api/v1/tasks/reassign/", MANAGERS), ("get", "/api/v1/reports/weekly/", MANAGERS),
     ("get", "/api/v1/auth/tokens/", ALL),
+    ("get", "/api/v1/products/", ALL), ("post", "/api/v1/products/", MANAGERS),
+    ("get", "/api/v1/products/{product}/", ALL), ("patch", "/api/v1/products/{product}/", MANAGERS),
+    ("get", "/api/v1/transactions/", ALL), ("post", "/api/v1/transactions/", MANAGERS),
+    ("get", "/api/v1/events/", ALL), ("post", "/api/v1/events/", MANAGERS),
 ]
 
 
@@ -84,6 +90,7 @@ def objects(mia, alice, bob):
         "bobs_task": TaskFactory(campaign=campaign, customer=bobs_customer, assignee=bob).pk,
         "bobs_view": SavedTaskView.objects.create(user=bob, name="Mine", query="bucket=today").pk,
         "bobs_change": BulkChange.objects.create(action="add_tag", tag_slug="vip", by=bob, summary="Add tag vip").pk,
+        "product": ProductFactory(code="FUND-A").code,
     }
 
 
