@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.services import enqueue
 from core.validators import CONTROL_CHARACTERS
 from customers.importing import ImportFileError, RowErrors
 from customers.models import Customer
@@ -259,6 +260,13 @@ def _transactions(frame, errors, report, now):
     })[valid]
     with transaction.atomic():
         report.accepted = ingest_write.insert_new(rows, "activity_transaction")
+        buys = rows[(rows["kind"] == TransactionKind.BUY) & rows["product_id"].notna()]
+        if report.accepted and not buys.empty:
+            # Campaigns promoting these products recompute their attributed conversions (by name:
+            # the campaigns app sits above this one).
+            args = (sorted({int(pk) for pk in buys["product_id"]}), buys["occurred_at"].min().isoformat(),
+                    buys["occurred_at"].max().isoformat())
+            transaction.on_commit(lambda: enqueue("campaigns.jobs.refresh_attribution", *args))
     report.created = report.accepted
     report.duplicates = int(valid.sum()) - report.accepted + int((repeated & ~errors.bad).sum())
 

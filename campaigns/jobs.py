@@ -1,5 +1,7 @@
 """Celery entry points for campaigns: thin, ids in, a small dict out. Services enqueue them by name."""
 
+from datetime import datetime
+
 from celery import shared_task
 from django.db import IntegrityError, OperationalError
 
@@ -21,6 +23,12 @@ def launch_due_campaigns() -> int:
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def refresh_campaign_metrics(campaign_id: int) -> bool:
     return stored.refresh_metrics(campaign_id=campaign_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def refresh_attribution(product_ids: list[int], first: str, last: str) -> int:
+    return stored.refresh_attribution(product_ids=product_ids, first=datetime.fromisoformat(first),
+                                      last=datetime.fromisoformat(last))
 
 
 @shared_task(acks_late=True)

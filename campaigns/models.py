@@ -82,6 +82,17 @@ class Campaign(models.Model):
         _("frequency cap (days)"), default=0,
         help_text=_("Skip customers given a task by another campaign in the last N days (0: no cap)."))
     script = models.TextField(_("call script"), blank=True)
+    # What the campaign sells (activity app): purchases of these by audience customers — treated and
+    # holdout alike — within attribution_days after launch are its attributed conversions.
+    products = models.ManyToManyField("activity.Product", verbose_name=_("products promoted"), blank=True,
+                                      related_name="campaigns")
+    attribution_days = models.PositiveSmallIntegerField(
+        _("attribution window (days)"), default=30, validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("A purchase of a promoted product this many days after launch counts as a conversion."))
+    suitability = models.BooleanField(
+        _("suitability check"), default=True,
+        help_text=_("Exclude customers whose risk level is below the riskiest product promoted (no assessment: "
+                    "suitable for R1 only). Switching it off is recorded."))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
                               related_name="campaigns")
 
@@ -116,7 +127,7 @@ class Campaign(models.Model):
     # What a launch does: fixed once launched (the form disables them, the API refuses changes).
     LAUNCH_FIELDS = frozenset({"channel", "priority", "segment", "expression", "text", "start_at", "due_date",
                                "sla_days", "holdout_pct", "holdout_seed", "strategy", "account_managers",
-                               "frequency_cap_days"})
+                               "frequency_cap_days", "products", "attribution_days", "suitability"})
 
     @property
     def is_editable(self) -> bool:
@@ -133,6 +144,21 @@ class CampaignTransition(models.Model):
                            related_name="+")
     at = models.DateTimeField(_("at"), auto_now_add=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class CampaignSettingChange(models.Model):
+    """An audited change of a campaign setting that compliance reads (today: the suitability check)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="setting_changes")
+    field = models.CharField(_("setting"), max_length=40)
+    before = models.CharField(_("before"), max_length=200, blank=True)
+    after = models.CharField(_("after"), max_length=200)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                           related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:
         ordering = ["at", "id"]

@@ -16,7 +16,11 @@ The definitions, written once (docs/metrics.md repeats them for readers of the r
   (converted / holdout customers whose outcome is known — imported or logged; unknown ones are left
   out, never counted as non-converters), with the Newcombe hybrid score 95 % interval (Wilson
   intervals of each rate combined). Below MIN_UPLIFT_CUSTOMERS in either group it says "not enough
-  data"; it is significant only when the interval excludes zero.
+  data"; it is significant only when the interval excludes zero. A campaign that promotes products
+  measures both arms from purchases instead (campaigns.analytics.attribution): treatment rate =
+  treated customers who bought a promoted product within the attribution window / treated customers,
+  holdout rate the same over every holdout customer (a purchase or its absence is known for each);
+  `uplift.source` says which ("transactions" or "logged").
 Rates are fractions with four decimals (0.1170); money is exact (Decimal, sent as a string).
 """
 
@@ -28,6 +32,7 @@ from django.db.models import Avg, Count, DecimalField, DurationField, Expression
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.functional import Promise
 
+from campaigns.analytics.attribution import attributed_conversions
 from campaigns.analytics.contacts import CAMPAIGN, CENTS, FIGURES, MANAGER, Key, cents, channel_key, customer_counts
 from campaigns.models import Campaign, Task
 
@@ -159,6 +164,7 @@ def campaign_metrics(campaign_ids: list[int] | None = None, *, as_of=None) -> di
                 .order_by("day")):
         days[row["campaign_id"]].append({"day": row["day"].isoformat(), "outcomes": row["done"],
                                          "converted": row["converted"], "revenue": cents(row["revenue"])})
+    attributed = attributed_conversions(list(info), as_of=as_of)
     result = {}
     for pk, campaign in info.items():
         total = totals.get(pk) or EMPTY
@@ -171,13 +177,24 @@ def campaign_metrics(campaign_ids: list[int] | None = None, *, as_of=None) -> di
             "excluded": campaign["excluded"] or {}, "holdout": held["control"], "holdout_known": held["known"],
             **figures,
             "hours_to_outcome": round(mean.total_seconds() / 3600, 1) if mean is not None else None,
-            "uplift": uplift(treated=figures["customers"], treated_converted=figures["converted"],
-                             control=held["control"], control_known=held["known"],
-                             control_converted=held["converted"]),
+            "attributed": attributed.get(pk),
+            "uplift": _uplift(figures, held, attributed.get(pk)),
             **{name: rows.get(pk, []) for name, rows in breakdowns.items()},
             "by_failure_reason": reasons.get(pk, []), "by_day": days.get(pk, []),
         }
     return result
+
+
+def _uplift(figures: dict, held: dict, attributed: dict | None) -> dict:
+    """From attributed purchases when the campaign promotes products (both arms measured alike, every
+    holdout customer's outcome known); else from logged outcomes (holdout: known outcomes only)."""
+    if attributed is not None:
+        treated, control = attributed["treatment"], attributed["control"]
+        return {**uplift(treated=treated["customers"], treated_converted=treated["converted"],
+                         control=control["customers"], control_known=control["customers"],
+                         control_converted=control["converted"]), "source": "transactions"}
+    return {**uplift(treated=figures["customers"], treated_converted=figures["converted"], control=held["control"],
+                     control_known=held["known"], control_converted=held["converted"]), "source": "logged"}
 
 
 def _control(tasks, as_of) -> dict[int, dict]:

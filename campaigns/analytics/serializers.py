@@ -71,6 +71,25 @@ class ControlRateSerializer(GroupRateSerializer):
     known = serializers.IntegerField(help_text="Holdout customers whose outcome is known (imported or logged).")
 
 
+class AttributedArmSerializer(serializers.Serializer):
+    customers = serializers.IntegerField()
+    converted = serializers.IntegerField(help_text=_("Customers who bought a promoted product within the window."))
+    revenue = serializers.DecimalField(**MONEY)
+    rate = _rate()
+
+
+class AttributedSerializer(serializers.Serializer):
+    treatment = AttributedArmSerializer()
+    control = AttributedArmSerializer()
+    products = serializers.ListField(child=serializers.CharField())
+    window_days = serializers.IntegerField()
+    window_ends = serializers.DateTimeField()
+    window_open = serializers.BooleanField(help_text=_("Purchases may still be attributed."))
+    converted_any = serializers.IntegerField(
+        help_text=_("Treated customers converted by a purchase, a logged outcome or both (each counted once)."))
+    logged_only = serializers.IntegerField(help_text=_("Treated customers with a logged conversion but no purchase."))
+
+
 class UpliftSerializer(serializers.Serializer):
     value = _rate(help_text="Treatment minus holdout conversion; null without enough data.")
     ci_low = _rate()
@@ -79,6 +98,8 @@ class UpliftSerializer(serializers.Serializer):
     method = serializers.CharField()
     enough_data = serializers.BooleanField()
     minimum = serializers.IntegerField(help_text="Customers needed in each group.")
+    source = serializers.ChoiceField(choices=["transactions", "logged"], help_text=_(
+        "transactions: both groups measured by purchases of the promoted products; logged: by outcomes."))
     treatment = GroupRateSerializer()
     control = ControlRateSerializer()
 
@@ -93,6 +114,7 @@ class CampaignStatsSerializer(CustomerCountsSerializer):
     cost = serializers.DecimalField(**MONEY)
     roi = _rate()
     hours_to_outcome = serializers.FloatField(allow_null=True)
+    attributed = AttributedSerializer(allow_null=True, help_text=_("Null when the campaign promotes no product."))
     uplift = UpliftSerializer()
     by_channel = ChannelRowSerializer(many=True)
     by_account_manager = ManagerRowSerializer(many=True)

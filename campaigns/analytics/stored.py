@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from campaigns.analytics.attribution import campaigns_attributing
 from campaigns.analytics.metrics import campaign_metrics, jsonable
 from campaigns.models import Campaign, CampaignMetrics
 from core.services import enqueue
@@ -37,6 +38,14 @@ def _mark_stale(campaign_id: int) -> None:
         CampaignMetrics.objects.get_or_create(campaign_id=campaign_id, defaults={"requested_at": now})
     if not waiting:
         _queue_refresh(campaign_id)
+
+
+def refresh_attribution(*, product_ids: list[int], first, last) -> int:
+    """After purchases were ingested: mark stale (and refresh) every campaign that may attribute them."""
+    campaign_ids = campaigns_attributing(product_ids, first, last)
+    for campaign_id in campaign_ids:
+        _mark_stale(campaign_id)
+    return len(campaign_ids)
 
 
 def _queue_refresh(campaign_id: int) -> None:

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsManager
 from accounts.selectors import account_managers
+from activity.models import Product
 from campaigns.analytics.selectors import campaign_stats
 from campaigns.analytics.serializers import CampaignStatsSerializer
 from campaigns.lifecycle import services
@@ -29,6 +30,9 @@ class CampaignSerializer(serializers.ModelSerializer):
     account_managers = serializers.SlugRelatedField(
         many=True, slug_field="username", queryset=account_managers(), required=False,
         help_text=_("Usernames of the account managers for round_robin / least_open / branch."))
+    products = serializers.SlugRelatedField(
+        many=True, slug_field="code", queryset=Product.objects.all(), required=False,
+        help_text=_("Codes of the products promoted: their purchases after launch are attributed conversions."))
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     slug = serializers.SlugField(required=False, max_length=80)
     launch_job = serializers.UUIDField(source="launch_job_id", read_only=True, allow_null=True)
@@ -38,7 +42,8 @@ class CampaignSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "objective", "product", "channel", "priority", "segment", "expression", "text",
                   "start_at", "end_date", "due_date", "sla_days", "cost_fixed", "cost_per_contact",
                   "value_per_conversion", "holdout_pct", "holdout_seed", "strategy", "account_managers",
-                  "frequency_cap_days", "script", "owner", "status", "launch_job", "launched_text", "audience_size",
+                  "frequency_cap_days", "script", "products", "attribution_days", "suitability", "owner", "status",
+                  "launch_job", "launched_text", "audience_size",
                   "excluded", "holdout_size", "task_count", "launched_at", "closed_at", "created_at", "updated_at"]
         read_only_fields = ["id", "owner", "status", "launch_job", "launched_text", "audience_size", "excluded",
                             "holdout_size", "task_count", "launched_at", "closed_at", "created_at", "updated_at"]
@@ -59,6 +64,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     def _save(self, campaign: Campaign, data: dict) -> Campaign:
         managers = data.pop("account_managers", None)
+        products = data.pop("products", None)
         if campaign.is_editable:  # the audience given in this request replaces the stored one
             if data.get("segment"):
                 data.setdefault("expression", None)
@@ -68,7 +74,8 @@ class CampaignSerializer(serializers.ModelSerializer):
                 data.setdefault("expression", None)  # None: the service reads the text
         for name, value in data.items():
             setattr(campaign, name, value)
-        return services.save_campaign(campaign=campaign, by=self.context["request"].user, managers=managers)
+        return services.save_campaign(campaign=campaign, by=self.context["request"].user, managers=managers,
+                                      products=products)
 
     def create(self, validated_data):
         return self._save(Campaign(), dict(validated_data))
@@ -93,7 +100,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return campaigns_list().prefetch_related("account_managers")
+        return campaigns_list().prefetch_related("account_managers", "products")
 
     def handle_exception(self, exc):
         if isinstance(exc, services.CampaignError):

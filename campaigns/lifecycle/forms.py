@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import account_managers
+from activity.models import Product
 from campaigns.lifecycle import services
 from campaigns.models import Campaign
 from segments.compiler import checked_expression
@@ -19,12 +20,18 @@ class CampaignForm(forms.ModelForm):
         queryset=account_managers(), required=False, label=_("Account managers"),
         widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text=_("For round robin and fewest open tasks; for “by branch”, limits the branch's managers."))
+    products = forms.ModelMultipleChoiceField(
+        queryset=Product.objects.all(), required=False, label=_("Products promoted"),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("Their purchases after launch are the campaign's attributed conversions, in the treated and the "
+                    "holdout group alike; the riskiest one sets the suitability level."))
 
     class Meta:
         model = Campaign
         fields = ["name", "objective", "product", "channel", "priority", "segment", "text", "start_at", "end_date",
                   "due_date", "sla_days", "cost_fixed", "cost_per_contact", "value_per_conversion", "holdout_pct",
-                  "holdout_seed", "strategy", "account_managers", "frequency_cap_days", "script"]
+                  "holdout_seed", "strategy", "account_managers", "frequency_cap_days", "script", "products",
+                  "attribution_days", "suitability"]
         widgets = {
             "objective": forms.Textarea(attrs={"rows": 2}),
             "script": forms.Textarea(attrs={"rows": 6}),
@@ -58,16 +65,19 @@ class CampaignForm(forms.ModelForm):
         managers = None if self.fields["account_managers"].disabled else list(
             self.cleaned_data.get("account_managers") or [])
         try:
-            services.check_settings(self.instance, managers=managers)
+            services.check_settings(self.instance, managers=managers, products=self.chosen_products())
         except ValidationError as error:
             for field, problems in error.message_dict.items():
                 if field not in self.errors:  # an input error on the same field says more
                     self.add_error(field if field in self.fields else None, problems)
 
-    def apply(self) -> tuple[Campaign, list | None]:
-        """The instance with the form's values (segment or expression), and the managers to set."""
+    def chosen_products(self) -> list | None:
+        return None if self.fields["products"].disabled else list(self.cleaned_data.get("products") or [])
+
+    def apply(self) -> tuple[Campaign, list | None, list | None]:
+        """The instance with the form's values (segment or expression), the managers and products to set."""
         campaign = self.instance
         if not campaign.is_editable:
-            return campaign, None
+            return campaign, None, None
         campaign.expression = None  # the service reads the text (or refuses text beside a segment)
-        return campaign, list(self.cleaned_data.get("account_managers") or [])
+        return campaign, list(self.cleaned_data.get("account_managers") or []), self.chosen_products()

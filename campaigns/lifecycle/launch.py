@@ -31,6 +31,7 @@ PLAN_TABLE = "campaign_launch_plan"
 # that applies, in this order, so the reasons add up to the number excluded.
 EXCLUSION_REASONS = {
     "do_not_contact": _("Do not contact"),
+    "unsuitable": _("Risk level below the product's (suitability)"),
     "opted_out": _("Opted out of this channel"),
     "frequency_cap": _("Contacted recently (frequency cap)"),
     "no_account_manager": _("No account manager to assign"),
@@ -115,11 +116,14 @@ def _load_audience(campaign: Campaign, bitmap: BitMap) -> None:
             cursor.execute(f"ANALYZE {AUDIENCE_TABLE}")  # temp tables are never auto-analysed
 
 
-def _classify(campaign: Campaign, assignment: Assignment, now: datetime) -> None:
+def _classify(campaign: Campaign, assignment: Assignment, now: datetime, products=None) -> None:
     """One row per audience customer still on file: exclusion reason (or NULL) and group."""
     task = _quote(Task._meta.db_table)
     group = _quote("group")
-    params: list = [campaign.channel]
+    required_risk = suitability_level(campaign, products)
+    unsuitable = "COALESCE(c.risk_level, 1) < %s" if required_risk > 1 else "1 = 0"
+    params: list = [required_risk] if required_risk > 1 else []
+    params.append(campaign.channel)
     frequency_cap = "1 = 0"
     if campaign.frequency_cap_days:
         frequency_cap = (
@@ -130,12 +134,25 @@ def _classify(campaign: Campaign, assignment: Assignment, now: datetime) -> None
     create_temp_table(PLAN_TABLE, f"""AS
         SELECT c.id AS customer_id, c.owner_id AS owner_id, c.branch_id AS branch_id,
                CASE WHEN c.do_not_contact THEN 'do_not_contact'
+                    WHEN {unsuitable} THEN 'unsuitable'
                     WHEN {_opted_out_sql()} THEN 'opted_out'
                     WHEN {frequency_cap} THEN 'frequency_cap'
                     WHEN {assignment.unassignable_sql} THEN 'no_account_manager'
                END AS reason,
                CASE WHEN a.control = 1 THEN 'control' ELSE 'treatment' END AS grp
         FROM {AUDIENCE_TABLE} a JOIN {_quote("customers_customer")} c ON c.id = a.customer_id""", params)
+
+
+def suitability_level(campaign: Campaign, products=None) -> int:
+    """The risk level a customer needs for this campaign (投资者适当性): the riskiest product promoted,
+    when the check is on; 1 (everyone) otherwise. A customer without an assessment counts as level 1."""
+    if not campaign.suitability:
+        return 1
+    if products is not None:  # an unsaved campaign's form: the products chosen so far
+        return max((product.risk_level for product in products), default=1)
+    if campaign.pk is None:
+        return 1
+    return max(campaign.products.values_list("risk_level", flat=True), default=1)
 
 
 def _plan_counts(text: str, audience: int) -> LaunchPlan:
@@ -184,7 +201,7 @@ def _write_tasks(campaign: Campaign, assignment: Assignment, treatment: int, now
 
 
 def plan_and_write(campaign: Campaign, *, now: datetime, write: bool,
-                   managers: list[int] | None = None) -> tuple[LaunchPlan, int]:
+                   managers: list[int] | None = None, products=None) -> tuple[LaunchPlan, int]:
     """Classify the audience and, when `write`, create the tasks. Runs in the caller's transaction.
 
     Raises DispatchError (settings cannot assign) and ExpressionError (the audience expression
@@ -194,7 +211,7 @@ def plan_and_write(campaign: Campaign, *, now: datetime, write: bool,
     assignment = assignment_for(campaign, managers)
     text, bitmap = resolve_audience(campaign)
     _load_audience(campaign, bitmap)
-    _classify(campaign, assignment, now)
+    _classify(campaign, assignment, now, products)
     plan = _plan_counts(text, len(bitmap))
     written = _write_tasks(campaign, assignment, plan.treatment, now) if write and plan.treatment + plan.holdout else 0
     if write and settings.FAULT_PAUSE_IN_TRANSACTION_S:
@@ -203,12 +220,13 @@ def plan_and_write(campaign: Campaign, *, now: datetime, write: bool,
     return plan, written
 
 
-def preview_launch(campaign: Campaign, *, now: datetime, managers: list[int] | None = None) -> LaunchPlan:
+def preview_launch(campaign: Campaign, *, now: datetime, managers: list[int] | None = None,
+                   products=None) -> LaunchPlan:
     """What a launch would do now — audience, exclusions by reason, holdout, tasks — writing nothing.
 
     Works for an unsaved campaign (the create form's live count) when `managers` is given.
     """
     with transaction.atomic():
-        plan, _written = plan_and_write(campaign, now=now, write=False, managers=managers)
+        plan, _written = plan_and_write(campaign, now=now, write=False, managers=managers, products=products)
         transaction.set_rollback(True)
     return plan

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from campaigns.errors import CampaignError
 from campaigns.lifecycle import launch
 from campaigns.lifecycle.dispatch import DispatchError
-from campaigns.models import Campaign, CampaignTransition, Strategy, Task, unique_slug
+from campaigns.models import Campaign, CampaignSettingChange, CampaignTransition, Strategy, Task, unique_slug
 from core import services as job_services
 from core.models import Job
 from segments.compiler import checked_expression
@@ -37,7 +37,7 @@ TRANSITIONS = {
 
 
 @transaction.atomic
-def save_campaign(*, campaign: Campaign, by, managers=None) -> Campaign:
+def save_campaign(*, campaign: Campaign, by, managers=None, products=None) -> Campaign:
     """Create or update a campaign; every rule of a campaign's settings is checked here, once.
 
     The form, the API, commands and the admin all call this, so each gets the same field errors
@@ -46,9 +46,13 @@ def save_campaign(*, campaign: Campaign, by, managers=None) -> Campaign:
     - the audience is a saved segment or an expression, never both, and must resolve now;
     - round robin and fewest open tasks need account managers;
     - a due date cannot be in the past (unless it is the one already stored);
-    - the end date is not before the start.
+    - the end date is not before the start;
+    - switching the suitability check off (or creating a campaign without it) is recorded.
+    `products` (Product objects or ids) replaces the products promoted when given.
     """
-    check_settings(campaign, managers=managers)
+    check_settings(campaign, managers=managers, products=products)
+    stored_suitability = (Campaign.objects.filter(pk=campaign.pk).values_list("suitability", flat=True).first()
+                          if campaign.pk else None)
     if campaign.pk is None:
         campaign.owner = campaign.owner if campaign.owner_id else by
         if not campaign.slug:
@@ -60,19 +64,26 @@ def save_campaign(*, campaign: Campaign, by, managers=None) -> Campaign:
     campaign.save()
     if managers is not None:
         campaign.account_managers.set(managers)
+    if products is not None:
+        campaign.products.set(products)
     if created:
         _record(campaign, "", campaign.status, by)
+    if campaign.suitability != (True if stored_suitability is None else stored_suitability):
+        CampaignSettingChange.objects.create(campaign=campaign, field="suitability", by=by,
+                                             before="" if created else str(stored_suitability).lower(),
+                                             after=str(campaign.suitability).lower())
     return campaign
 
 
-def check_settings(campaign: Campaign, *, managers=None) -> None:
+def check_settings(campaign: Campaign, *, managers=None, products=None) -> None:
     """Raise ValidationError {field: [message]} for every broken settings rule (see save_campaign).
 
     Public so that a form can show these errors beside its own input errors in one round trip.
     """
     stored = Campaign.objects.filter(pk=campaign.pk).first() if campaign.pk else None
     if stored is not None and not stored.is_editable:
-        locked = sorted(name for name in Campaign.LAUNCH_FIELDS if _changed(stored, campaign, name, managers))
+        locked = sorted(name for name in Campaign.LAUNCH_FIELDS
+                        if _changed(stored, campaign, name, managers, products))
         if locked:
             raise ValidationError({name: [_("Cannot change after launch.")] for name in locked})
         return
@@ -92,10 +103,11 @@ def check_settings(campaign: Campaign, *, managers=None) -> None:
         raise ValidationError(errors)
 
 
-def _changed(stored: Campaign, campaign: Campaign, name: str, managers) -> bool:
-    if name == "account_managers":
-        return managers is not None and {getattr(user, "pk", user) for user in managers} != set(
-            stored.account_managers.values_list("pk", flat=True))
+def _changed(stored: Campaign, campaign: Campaign, name: str, managers, products=None) -> bool:
+    if name in ("account_managers", "products"):
+        given = managers if name == "account_managers" else products
+        return given is not None and {getattr(item, "pk", item) for item in given} != set(
+            getattr(stored, name).values_list("pk", flat=True))
     return getattr(stored, name) != getattr(campaign, name)
 
 
@@ -193,10 +205,10 @@ def queue_launch(*, campaign: Campaign, by) -> Job:
     return Job.objects.get(pk=job.pk)
 
 
-def launch_preview(*, campaign: Campaign, managers: list[int] | None = None) -> launch.LaunchPlan:
+def launch_preview(*, campaign: Campaign, managers: list[int] | None = None, products=None) -> launch.LaunchPlan:
     """What a launch would do now (writes nothing); CampaignError if the settings cannot work."""
     try:
-        return launch.preview_launch(campaign, now=timezone.now(), managers=managers)
+        return launch.preview_launch(campaign, now=timezone.now(), managers=managers, products=products)
     except (DispatchError, ExpressionError) as error:
         raise CampaignError(str(error)) from error
 

@@ -47,9 +47,9 @@ def campaign_form(request, pk=None):
     campaign = get_object_or_404(Campaign, pk=pk) if pk else Campaign(owner=request.user)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
-        instance, managers = form.apply()
+        instance, managers, products = form.apply()
         try:
-            saved = services.save_campaign(campaign=instance, by=request.user, managers=managers)
+            saved = services.save_campaign(campaign=instance, by=request.user, managers=managers, products=products)
         except ExpressionError as error:
             form.add_error("text", str(error))
         except ValidationError as error:
@@ -75,12 +75,13 @@ def campaign_audience(request):
     draft = Campaign(channel=data.get("channel") or "phone", segment=data.get("segment"),
                      text=data.get("text") or "", strategy=data.get("strategy") or "owner",
                      holdout_pct=data.get("holdout_pct") or 0, holdout_seed=data.get("holdout_seed") or 1,
-                     frequency_cap_days=data.get("frequency_cap_days") or 0)
+                     frequency_cap_days=data.get("frequency_cap_days") or 0,
+                     suitability=bool(data.get("suitability")))
     if object_id(request.POST.get("campaign")) is not None:
         draft.pk = object_id(request.POST["campaign"])  # its own earlier tasks do not count against the cap
     managers = [user.pk for user in data.get("account_managers") or []]
     try:
-        plan = services.launch_preview(campaign=draft, managers=managers)
+        plan = services.launch_preview(campaign=draft, managers=managers, products=list(data.get("products") or []))
     except services.CampaignError as error:
         return render(request, "campaigns/_audience.html", {"error": str(error)})
     return render(request, "campaigns/_audience.html", {"plan": plan, "reasons": _reasons(plan.excluded)})
