@@ -13,5 +13,6 @@ class ActivityConfig(AppConfig):
         from .timeline import customer_timeline_events, holdings_section
 
         navigation.register("activity:products", _("Products"), roles=navigation.EVERYONE, order=25)
+        navigation.register("activity:import", _("Import activity"), roles=navigation.MANAGERS, order=31)
         register_timeline_source(customer_timeline_events)
         register_page_section(holdings_section)

@@ -12,6 +12,7 @@ are written in one transaction, set-based:
 
 import json
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -99,15 +100,7 @@ def mapped_frame(frame: pd.DataFrame, kind: str, mapping=None) -> tuple[pd.DataF
     problems += [_("Column “%(column)s” maps to unknown target “%(target)s”; targets are: %(targets)s.")
                  % {"column": column, "target": target, "targets": ", ".join(sorted(targets))}
                  for column, target in columns.items() if target not in targets]
-    plan = {}
-    for header in frame.columns:
-        target = columns.get(header)
-        if target is None:
-            key = header.strip().lower()
-            target = ALIASES.get(key, key)
-            if target not in known:
-                target = "property" if kind == "events" else "ignore"
-        plan[header] = target
+    plan = {header: columns.get(header) or default_target(kind, header) for header in frame.columns}
     for target in known:
         sources = [header for header, mapped in plan.items() if mapped == target]
         if len(sources) > 1:
@@ -130,6 +123,16 @@ def mapped_frame(frame: pd.DataFrame, kind: str, mapping=None) -> tuple[pd.DataF
             out[column] = ""
     ignored = [header for header, target in plan.items() if target == "ignore"]
     return out.reset_index(drop=True), ignored
+
+
+def default_target(kind: str, header: str) -> str:
+    """What a header maps to without a mapping: the column it names (or its API alias), else a
+    property (events) or nothing."""
+    key = header.strip().lower()
+    target = ALIASES.get(key, key)
+    if target in COLUMNS[kind]:
+        return target
+    return "property" if kind == "events" else "ignore"
 
 
 # --- checking ------------------------------------------------------------------------------------
@@ -267,6 +270,7 @@ def _transactions(frame, errors, report, now):
             args = (sorted({int(pk) for pk in buys["product_id"]}), buys["occurred_at"].min().isoformat(),
                     buys["occurred_at"].max().isoformat())
             transaction.on_commit(lambda: enqueue("campaigns.jobs.refresh_attribution", *args))
+        _pause_for_failure_tests()
     report.created = report.accepted
     report.duplicates = int(valid.sum()) - report.accepted + int((repeated & ~errors.bad).sum())
 
@@ -294,8 +298,14 @@ def _events(frame, errors, report, now):
     })[valid]
     with transaction.atomic():
         report.accepted = ingest_write.insert_new(rows, "activity_event")
+        _pause_for_failure_tests()
     report.created = report.accepted
     report.duplicates = int(valid.sum()) - report.accepted + int((repeated & ~errors.bad).sum())
+
+
+def _pause_for_failure_tests() -> None:
+    if settings.FAULT_PAUSE_IN_TRANSACTION_S:
+        time.sleep(settings.FAULT_PAUSE_IN_TRANSACTION_S)  # tests/core/test_worker_killed.py kills the worker here
 
 
 def _properties(text, extra) -> dict | None:

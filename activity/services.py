@@ -1,10 +1,11 @@
 """Writes of activity: imports from files (command, upload job) and batches from the API — one engine."""
 
 import logging
+import shutil
 from pathlib import Path
 
 from django.conf import settings
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils.translation import gettext as _
 
 from core import services as job_services
@@ -44,6 +45,16 @@ def ingest_batch(kind: str, items) -> IngestReport:
     return ingest(kind, items_frame(items, kind))
 
 
+def check_preview(kind: str, frame, mapping) -> IngestReport:
+    """The engine's verdict on the first rows of a file, writing nothing (the wizard's preview)."""
+    mapped, ignored = mapped_frame(frame, kind, mapping)
+    with transaction.atomic():
+        report = ingest(kind, mapped)
+        transaction.set_rollback(True)
+    report.ignored_columns = ignored
+    return report
+
+
 def import_folder() -> Path:
     folder = Path(settings.MEDIA_ROOT) / "activity-imports"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -59,6 +70,19 @@ def queue_import(*, upload, kind: str, by, mapping=None, delimiter: str | None =
         upload=upload, folder=import_folder(), allowed_suffixes=ALLOWED_SUFFIXES, kind=IMPORT_KIND, task=IMPORT_TASK,
         by=by, params={"kind": kind, "mapping": mapping, "delimiter": delimiter, "encoding": encoding},
         refuse=ImportFileError)
+
+
+def queue_import_of_path(*, path: Path, kind: str, by, mapping=None, delimiter: str | None = None,
+                         encoding: str | None = None, file_name: str | None = None) -> Job:
+    """queue_import for a file already on disk (the wizard's staged upload, kept under its own name)."""
+    with transaction.atomic():
+        job = job_services.queue_job(kind=IMPORT_KIND, task=IMPORT_TASK, by=by, params={
+            "kind": kind, "file_name": file_name or path.name, "mapping": mapping, "delimiter": delimiter,
+            "encoding": encoding, "suffix": path.suffix.lower()})
+        target = import_folder() / f"{job.pk}{path.suffix.lower()}"
+        shutil.copyfile(path, target)
+        target.chmod(0o600)
+    return job
 
 
 def run_import(*, job_id: str) -> dict:

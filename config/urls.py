@@ -42,7 +42,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("segments/", include("segments.urls")),
     path("campaigns/", include("campaigns.urls")),
-    path("products/", include("activity.urls")),
+    path("", include("activity.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -52,6 +52,8 @@ PAGES = {
     "segments:export_download": (MANAGERS, {"job_id": "export_job"}),
     # Everyone reads the catalogue; holder and buyer figures count the reader's visible customers only.
     "activity:products": (ALL, {}), "activity:product": (ALL, {"code": "product"}),
+    "activity:import": (MANAGERS, {}), "activity:import_status": (MANAGERS, {"job_id": "activity_job"}),
+    "activity:import_errors": (MANAGERS, {"job_id": "activity_job"}),
 }
 
 API = [  # (method, path template, rule)
@@ -91,6 +93,7 @@ def objects(mia, alice, bob):
         "bobs_view": SavedTaskView.objects.create(user=bob, name="Mine", query="bucket=today").pk,
         "bobs_change": BulkChange.objects.create(action="add_tag", tag_slug="vip", by=bob, summary="Add tag vip").pk,
         "product": ProductFactory(code="FUND-A").code,
+        "activity_job": Job.objects.create(kind="import_activity", created_by=mia, params={"kind": "events"}).pk,
     }
 
 

@@ -118,3 +118,30 @@ def test_import_killed_mid_transaction_is_redelivered_and_complete_once(publish_
                 kill(worker)
     job = Job.objects.get(pk=job.pk)
     assert job.result["created"] == 200 and Customer.objects.filter(external_id__startswith="K").count() == 200
+
+
+def test_activity_import_killed_mid_batch_is_redelivered_and_complete_once(publish_to_redis, tmp_path, mia):
+    from activity.models import Event
+    from activity.services import queue_import_of_path as queue_activity_import
+
+    CustomerFactory(external_id="ev-customer")
+    path = tmp_path / "events.csv"
+    path.write_text("external_id,customer_external_id,type,occurred_at\n"
+                    + "".join(f"EV{n},ev-customer,login,2026-11-20 10:00\n" for n in range(300)))
+    first = start_worker(pause_s=60)
+    second = None
+    try:
+        job = queue_activity_import(path=path, kind="events", by=mia)
+        assert wait_for(lambda: Job.objects.get(pk=job.pk).state == Job.State.RUNNING, 30), "worker never started"
+        time.sleep(3)  # inside the paused transaction: the events are written but not committed
+        assert Event.objects.count() == 0
+        kill(first)
+        second = start_worker()
+        assert wait_for(lambda: Job.objects.get(pk=job.pk).state == Job.State.SUCCEEDED, 60), "not redelivered"
+    finally:
+        for worker in (first, second):
+            if worker and worker.poll() is None:
+                kill(worker)
+    job = Job.objects.get(pk=job.pk)
+    assert job.result["accepted"] == 300 and job.result["duplicates"] == 0
+    assert Event.objects.filter(external_id__startswith="EV").count() == 300  # none lost, none twice

@@ -7,6 +7,7 @@ contacts). What the file lacks — names, deposit amounts — is synthetic and l
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -17,6 +18,8 @@ from django.utils.translation import gettext as _
 from accounts.demo import USERS, ensure_demo_users
 from accounts.models import User
 from accounts.roles import Role
+from activity import demo as activity_demo
+from activity.models import Product
 from campaigns import demo
 from campaigns.analytics import history, result_tags, stored
 from campaigns.lifecycle import services as campaign_services
@@ -39,8 +42,16 @@ class Command(BaseCommand):
         self.stdout.write(_("Gave %(n)d customers an account manager and branch.") % {"n": spread})
         named = demo.name_customers()
         self.stdout.write(_("Named %(n)d customers (synthetic Chinese names).") % {"n": named})
+        self.seed_activity()
         self.seed_campaign()
         self.replay_history()
+
+    def seed_activity(self) -> None:
+        """50 products and a year of synthetic transactions, events and holdings for the bank customers."""
+        ids = np.array(list(Customer.objects.filter(external_id__startswith="bank-").values_list("id", flat=True)))
+        counts = activity_demo.write_activity(ids, per_customer=4, events_per_customer=2)
+        self.stdout.write(_("Activity: %(t)d transactions, %(e)d events, %(h)d holdings added (synthetic).") % {
+            "t": counts["transactions"], "e": counts["events"], "h": counts["holdings"]})
 
     def replay_history(self) -> None:
         """The bank-marketing outcomes as past campaigns (bank-term-deposit and its predecessor)."""
@@ -69,14 +80,17 @@ class Command(BaseCommand):
                         "synthetic.)"), segment=Segment.objects.get(
                 name="Past deposit buyers"), holdout_pct=10, strategy="owner", cost_fixed=2000, cost_per_contact=3,
             value_per_conversion=450, due_date=timezone.localdate() + timedelta(days=7), owner=mia, holdout_seed=1125,
-            script=_("Greet the customer by name. Mention last year's deposit and today's 3-year rate. "
+            attribution_days=30, script=_("Greet the customer by name. Mention last year's deposit and today's 3-year rate. "
                      "Ask whether they would like the rate sheet; note any objection.")))
+        campaign.products.set(Product.objects.filter(code="DEPOS-01"))
         job = campaign_services.queue_launch(campaign=campaign, by=mia)
         result = campaign_services.run_launch(job_id=str(job.pk))
         self.stdout.write(_("Launched “%(name)s”: %(tasks)d tasks, %(holdout)d in holdout.") % {
             "name": campaign.name, "tasks": result.get("tasks", 0), "holdout": result.get("holdout", 0)})
         logged = demo.log_demo_outcomes(Campaign.objects.get(pk=campaign.pk))
         self.stdout.write(_("Logged %(n)d synthetic outcomes for “%(name)s”.") % {"n": logged, "name": campaign.name})
+        bought = demo.demo_purchases(Campaign.objects.get(pk=campaign.pk))
+        self.stdout.write(_("Recorded %(n)d synthetic purchases of the promoted deposit since launch.") % {"n": bought})
 
     @transaction.atomic
     def spread_customers(self) -> int:

@@ -1,0 +1,158 @@
+"""Synthetic, seeded activity: ~50 products, holdings snapshots, transactions with seasonality, events.
+
+One generator for `seed_demo` (the bank-marketing customers, a small set) and the benchmarks (the
+1M reference dataset, 20M transactions). Everything is drawn from numpy with a fixed seed, so two
+machines get the same history, and written set-based (COPY on PostgreSQL).
+- Products: 50, over every type, with risk levels that fit the type (deposits R1, stocks R4–R5 …).
+- Transactions: per customer a Poisson number (mean `per_customer`) over the last `days` days, more
+  in recent months, fewer on weekends, a peak in the last days of each month and quarter (salary
+  and quarter-end wealth pushes); products by a Zipf-like popularity; kinds buy 45 %, redeem 15 %,
+  sell 10 %, trade 15 %, deposit 10 %, withdraw 5 %; amounts lognormal by product type.
+- Events: logins, failed logins, product views, app opens, account-opening failures.
+- Holdings: two snapshots (today − 35 and today − 3 days) of each holder's positions, the later one
+  with market moves (some customers draw down 30 %+, for `asset_change_30d <= -0.3`).
+Labelled: every transaction's channel is "demo", every event carries {"demo": true}.
+"""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .ingest_write import insert_new, upsert_holdings
+from .models import Event, Product, ProductType, Transaction
+
+SEED = 20261201
+TYPES = [  # type, how many, risk levels, median amount
+    (ProductType.DEPOSIT, 6, (1,), 50_000), (ProductType.WEALTH, 10, (2, 3), 100_000),
+    (ProductType.FUND, 14, (2, 3, 4), 20_000), (ProductType.BOND, 6, (1, 2), 80_000),
+    (ProductType.STOCK, 6, (4, 5), 15_000), (ProductType.INSURANCE, 4, (1, 2), 30_000),
+    (ProductType.MARGIN, 2, (5,), 200_000), (ProductType.ADVISORY, 2, (3,), 10_000),
+]
+KINDS = np.array(["buy", "redeem", "sell", "trade", "deposit", "withdraw"])
+KIND_SHARES = [0.45, 0.15, 0.10, 0.15, 0.10, 0.05]
+EVENT_TYPES = np.array(["login", "app_open", "product_view", "login_failed", "account_opening_failed"])
+EVENT_SHARES = [0.35, 0.30, 0.25, 0.08, 0.02]
+
+
+@transaction.atomic
+def ensure_products() -> list[Product]:
+    """The 50 demo products (codes like FUND-07), created once."""
+    rng = np.random.default_rng(SEED)
+    today = timezone.localdate()
+    for kind, count, risks, _median in TYPES:
+        for number in range(1, count + 1):
+            code = f"{kind.upper()[:5]}-{number:02d}"
+            term = int(rng.choice([90, 180, 365, 730, 1095])) if kind in ("deposit", "wealth", "bond") else None
+            launch = today - timedelta(days=int(rng.integers(60, 900)))
+            Product.objects.get_or_create(code=code, defaults={
+                "name": f"{kind.label} {number:02d}", "type": kind, "risk_level": int(rng.choice(risks)),
+                "term_days": term, "min_amount": [1000, 10000, 50000][number % 3],
+                "launch_date": launch, "maturity_date": launch + timedelta(days=term) if term else None})
+    return list(Product.objects.filter(code__regex=r"^[A-Z]+-\d\d$").order_by("code"))
+
+
+def _popularity(count: int) -> np.ndarray:
+    weights = 1 / np.arange(1, count + 1) ** 0.9
+    return weights / weights.sum()
+
+
+def _day_weights(days: int, today) -> np.ndarray:
+    """Weights of the last `days` days (index 0 = today): recency, weekdays, month- and quarter-ends."""
+    dates = pd.date_range(end=pd.Timestamp(today), periods=days)[::-1]
+    weights = np.exp(-np.arange(days) / (days * 0.8))
+    weights *= np.where(dates.dayofweek >= 5, 0.35, 1.0)
+    weights *= np.where(dates.days_in_month - dates.day < 3, 1.8, 1.0)
+    weights *= np.where(dates.is_quarter_end, 1.5, 1.0)
+    return weights / weights.sum()
+
+
+def write_activity(customer_ids: np.ndarray, *, per_customer: float = 6.0, events_per_customer: float = 3.0,
+                   days: int = 365, seed: int = SEED, prefix: str = "demo", chunk: int = 2_000_000,
+                   progress=None) -> dict:
+    """Generate and write transactions, events and holdings for these customers; returns the counts.
+
+    Idempotent by external id (`<prefix>-t…`): a second run of the same call writes nothing new."""
+    progress = progress or (lambda message: None)
+    products = ensure_products()
+    rng = np.random.default_rng(seed)
+    today = timezone.localdate()
+    zone = ZoneInfo(settings.TIME_ZONE)
+    product_ids = np.array([product.pk for product in products])
+    medians = {kind: median for kind, _count, _risks, median in TYPES}
+    product_medians = np.array([medians[product.type] for product in products], dtype=float)
+    day_weights = _day_weights(days, today)
+    counts = {"transactions": 0, "events": 0, "holdings": 0}
+
+    per = rng.poisson(per_customer, size=len(customer_ids))
+    owners = np.repeat(customer_ids, per)
+    for start in range(0, len(owners), chunk):
+        part = owners[start:start + chunk]
+        size = len(part)
+        ages = rng.choice(days, size=size, p=day_weights)
+        seconds = rng.integers(8 * 3600, 22 * 3600, size=size)
+        which = rng.choice(len(products), size=size, p=_popularity(len(products)))
+        kinds = rng.choice(KINDS, size=size, p=KIND_SHARES)
+        amounts = np.round(rng.lognormal(np.log(product_medians[which]) - 1.5, 0.9), 2)
+        needs_product = np.isin(kinds, ["buy", "redeem", "sell"]) | (rng.random(size) < 0.5)
+        local_days = pd.to_datetime(today) - pd.to_timedelta(ages, unit="D")
+        at = (local_days + pd.to_timedelta(seconds, unit="s")).tz_localize(zone).tz_convert("UTC")
+        frame = pd.DataFrame({
+            "external_id": [f"{prefix}-t{start + number}" for number in range(size)],
+            "customer_id": part, "product_id": pd.array(np.where(needs_product, product_ids[which], 0), dtype="Int64"),
+            "kind": kinds, "amount": amounts, "occurred_at": [value.isoformat() for value in at]
+            if connection.vendor == "postgresql" else [connection.ops.adapt_datetimefield_value(value.to_pydatetime())
+                                                      for value in at],
+            "occurred_on": local_days.date, "channel": "demo", "created_at": timezone.now(),
+        })
+        frame.loc[~needs_product, "product_id"] = pd.NA
+        counts["transactions"] += _insert_new(frame, Transaction._meta.db_table)
+        progress(f"transactions: {min(start + chunk, len(owners)):,} of {len(owners):,}")
+
+    per = rng.poisson(events_per_customer, size=len(customer_ids))
+    owners = np.repeat(customer_ids, per)
+    for start in range(0, len(owners), chunk):
+        part = owners[start:start + chunk]
+        size = len(part)
+        ages = rng.choice(days, size=size, p=day_weights)
+        local_days = pd.to_datetime(today) - pd.to_timedelta(ages, unit="D")
+        at = (local_days + pd.to_timedelta(rng.integers(0, 86400, size=size), unit="s")).tz_localize(
+            zone, nonexistent="shift_forward", ambiguous=False).tz_convert("UTC")
+        frame = pd.DataFrame({
+            "external_id": [f"{prefix}-e{start + number}" for number in range(size)], "customer_id": part,
+            "type": rng.choice(EVENT_TYPES, size=size, p=EVENT_SHARES),
+            "occurred_at": [value.isoformat() for value in at] if connection.vendor == "postgresql" else
+            [connection.ops.adapt_datetimefield_value(value.to_pydatetime()) for value in at],
+            "occurred_on": local_days.date, "properties": '{"demo": true}', "created_at": timezone.now(),
+        })
+        counts["events"] += _insert_new(frame, Event._meta.db_table)
+        progress(f"events: {min(start + chunk, len(owners)):,} of {len(owners):,}")
+
+    holders = customer_ids[rng.random(len(customer_ids)) < 0.6]
+    positions = rng.integers(1, 4, size=len(holders))
+    owners = np.repeat(holders, positions)
+    which = rng.choice(len(products), size=len(owners), p=_popularity(len(products)))
+    first = np.round(rng.lognormal(np.log(product_medians[which]), 0.8), 2)
+    # Market moves and redemptions between the two snapshots; one holder in ten draws down 30 %+.
+    move = np.where(rng.random(len(owners)) < 0.1, rng.uniform(0.2, 0.65, len(owners)),
+                    rng.normal(1.02, 0.08, len(owners)))
+    frame = pd.DataFrame({"customer_id": np.concatenate([owners, owners]),
+                          "product_id": np.concatenate([product_ids[which], product_ids[which]]),
+                          "as_of": [today - timedelta(days=35)] * len(owners) + [today - timedelta(days=3)] * len(owners),
+                          "amount": np.concatenate([first, np.round(first * np.clip(move, 0, None), 2)])})
+    frame = frame.drop_duplicates(["customer_id", "product_id", "as_of"])
+    for start in range(0, len(frame), chunk):
+        with transaction.atomic():
+            created, updated = upsert_holdings(frame.iloc[start:start + chunk])
+        counts["holdings"] += created + updated
+    progress(f"holdings: {len(frame):,}")
+    return counts
+
+
+def _insert_new(frame: pd.DataFrame, table: str) -> int:
+    with transaction.atomic():
+        return insert_new(frame, table)
