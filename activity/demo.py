@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from .ingest_write import insert_new, upsert_holdings
@@ -104,9 +104,7 @@ def write_activity(customer_ids: np.ndarray, *, per_customer: float = 6.0, event
         frame = pd.DataFrame({
             "external_id": [f"{prefix}-t{start + number}" for number in range(size)],
             "customer_id": part, "product_id": pd.array(np.where(needs_product, product_ids[which], 0), dtype="Int64"),
-            "kind": kinds, "amount": amounts, "occurred_at": [value.isoformat() for value in at]
-            if connection.vendor == "postgresql" else [connection.ops.adapt_datetimefield_value(value.to_pydatetime())
-                                                      for value in at],
+            "kind": kinds, "amount": amounts, "occurred_at": at,
             "occurred_on": local_days.date, "channel": "demo", "created_at": timezone.now(),
         })
         frame.loc[~needs_product, "product_id"] = pd.NA
@@ -125,8 +123,7 @@ def write_activity(customer_ids: np.ndarray, *, per_customer: float = 6.0, event
         frame = pd.DataFrame({
             "external_id": [f"{prefix}-e{start + number}" for number in range(size)], "customer_id": part,
             "type": rng.choice(EVENT_TYPES, size=size, p=EVENT_SHARES),
-            "occurred_at": [value.isoformat() for value in at] if connection.vendor == "postgresql" else
-            [connection.ops.adapt_datetimefield_value(value.to_pydatetime()) for value in at],
+            "occurred_at": at,
             "occurred_on": local_days.date, "properties": '{"demo": true}', "created_at": timezone.now(),
         })
         counts["events"] += _insert_new(frame, Event._meta.db_table)

@@ -20,20 +20,21 @@ def _stage(rows: pd.DataFrame, table: str) -> list[str]:
     frame = rows.copy()
     for column in frame.columns:
         if str(frame[column].dtype).startswith("datetime64"):
-            frame[column] = frame[column].map(_stored_time)
+            frame[column] = _stored_times(frame[column])
         elif column in ("customer_id", "product_id"):
             frame[column] = frame[column].astype("Int64")
     copy_rows(STAGE, columns, frame)
     return columns
 
 
-def _stored_time(value):
-    """PostgreSQL reads ISO 8601 with its offset; SQLite compares Django's own text form."""
-    if pd.isna(value):
-        return None
+def _stored_times(values: pd.Series) -> pd.Series:
+    """UTC times as each database stores them: PostgreSQL takes the timestamps as they are (pyarrow
+    writes ISO 8601 with a Z for COPY); SQLite compares Django's own text form, naive UTC."""
+    values = values.dt.tz_convert("UTC") if values.dt.tz is not None else values.dt.tz_localize("UTC")
     if connection.vendor == "postgresql":
-        return value.isoformat()
-    return connection.ops.adapt_datetimefield_value(value.to_pydatetime())
+        return values
+    text = values.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return text.where(values.notna(), None)
 
 
 def insert_new(rows: pd.DataFrame, table: str) -> int:
@@ -44,8 +45,10 @@ def insert_new(rows: pd.DataFrame, table: str) -> int:
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
         # WHERE true: SQLite would read ON CONFLICT as part of the SELECT's join otherwise.
+        # In id order: the unique index is then written left to right (a shuffled 300k-row batch
+        # took 16 s to insert, the same rows in id order 8 s).
         cursor.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {STAGE} WHERE true "
-                       "ON CONFLICT (external_id) DO NOTHING")
+                       "ORDER BY external_id ON CONFLICT (external_id) DO NOTHING")
         inserted = cursor.rowcount
     drop_temp_tables(STAGE)
     return inserted

@@ -61,7 +61,7 @@ class _Builder:
             return (f"SELECT h.customer_id AS id FROM {holdings} h WHERE h.product_id = %s AND h.amount > 0 "
                     f"AND h.as_of = (SELECT MAX(l.as_of) FROM {holdings} l WHERE l.customer_id = h.customer_id)")
         if node["activity"] == "bought":
-            sql = f"SELECT t.customer_id AS id FROM {tx} t JOIN {products} p ON p.id = t.product_id WHERE t.kind = 'buy'"
+            sql = f"SELECT DISTINCT t.customer_id AS id FROM {tx} t JOIN {products} p ON p.id = t.product_id WHERE t.kind = 'buy'"
             if "product_id" in node:
                 sql += " AND t.product_id = %s"
                 self.params.append(node["product_id"])

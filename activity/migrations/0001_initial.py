@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'transaction',
                 'verbose_name_plural': 'transactions',
-                'indexes': [models.Index(fields=['customer', 'occurred_on'], name='transaction_customer_day_idx'), models.Index(fields=['product', 'kind', 'occurred_on'], name='transaction_product_idx'), models.Index(fields=['occurred_on'], name='transaction_day_idx')],
+                'indexes': [models.Index(fields=['customer', 'occurred_on'], name='transaction_customer_day_idx'), models.Index(fields=['product', 'kind', 'occurred_on'], name='transaction_product_idx')],
             },
         ),
     ]

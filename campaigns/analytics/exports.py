@@ -31,15 +31,19 @@ def _reason_rows(rows: list[dict], key: str) -> list[list]:
 def _campaign_rows(campaigns: list[dict]) -> tuple[list[str], list[list]]:
     header = [_("Campaign"), _("Status"), _("Owner"), _("Contacted this week"), _("Converted this week"),
               _("Contacted to date"), _("Converted to date"), _("Success rate to date"), _("Revenue to date"),
-              _("Cost to date"), _("ROI to date"), _("Uplift vs holdout"), _("Recommendation"), _("Why")]
+              _("Cost to date"), _("ROI to date"), _("Bought after launch, treated"), _("Bought after launch, holdout"),
+              _("Uplift vs holdout"), _("Recommendation"), _("Why")]
     rows = []
     for row in campaigns:
         week, total = row.get("period") or {}, row.get("to_date") or {}
         lift = total.get("uplift") or {}
+        attributed = total.get("attributed") or {}
         rows.append([row["name"], row.get("status_label", row["status"]), row["owner"], week.get("contacted", 0),
                      week.get("converted", 0), total.get("contacted"), total.get("converted"),
                      rate(total.get("success_rate")), money(total.get("revenue")), money(total.get("cost")),
                      rate(total.get("roi"), ROI_FORMAT),
+                     rate(attributed["treatment"]["rate"]) if attributed else "",
+                     rate(attributed["control"]["rate"]) if attributed else "",
                      rate(lift.get("value")) if lift.get("enough_data") else _("not enough data"),
                      str(row.get("action_label", row["action"])), row["reason"]])
     return header, rows

@@ -155,3 +155,16 @@ def test_behaviour_through_the_preview_api(db, api_as, mia):
     assert response.status_code == 200 and response.json()["count"] == 1
     bad = api_as(mia).post("/api/v1/segments/preview/", {"text": "bought(FUND-X)"}, format="json")
     assert bad.status_code == 400 and bad.json()["position"] == 7
+
+
+def test_a_customer_who_bought_twice_is_counted_once_by_the_naive_count_too(db):
+    """The naive SQL once counted a row per purchase (found by the benchmark: 14,483 vs 13,468)."""
+    from segments.naive import naive_count
+
+    ProductFactory(code="FUND-A")
+    CustomerFactory(external_id="c1")
+    at = timezone.now().isoformat()
+    ingest_batch("transactions", [{"id": f"t{n}", "customer": "c1", "product": "FUND-A", "kind": "buy", "amount": 1,
+                                   "occurred_at": at} for n in range(3)])
+    tree = resolve(parse("bought(FUND-A)"))
+    assert naive_count(tree) == 1 == engine.evaluate(tree).count
