@@ -43,11 +43,16 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["segment"].required = False
+        self.fields["attribution_days"].required = False  # blank: the model's default (30 days)
         self.fields["segment"].empty_label = _("— an expression below —")
         if self.instance.pk and not self.instance.is_editable:
             for name in Campaign.LAUNCH_FIELDS & set(self.fields):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Fixed at launch.")
+
+    def clean_attribution_days(self):
+        value = self.cleaned_data.get("attribution_days")
+        return Campaign._meta.get_field("attribution_days").default if value in (None, "") else value
 
     def clean_text(self):
         text = self.cleaned_data.get("text", "")
