@@ -223,8 +223,11 @@ def _product_ids(errors: RowErrors, values: pd.Series, column: str, *, required)
 
 
 def _first_of_each_id(errors: RowErrors, ids: pd.Series) -> np.ndarray:
-    """Rows repeating an external id seen earlier in the same batch: duplicates, not rejected."""
-    return (ids.ne("") & ids.duplicated(keep="first")).to_numpy()
+    """Valid rows repeating the external id of an earlier valid row of the batch: duplicates, not rejected."""
+    repeated = np.zeros(len(ids), dtype=bool)
+    good = ~errors.bad
+    repeated[good] = ids[good].duplicated(keep="first").to_numpy()
+    return repeated
 
 
 # --- the kinds -----------------------------------------------------------------------------------
@@ -272,7 +275,7 @@ def _transactions(frame, errors, report, now):
             transaction.on_commit(lambda: enqueue("campaigns.jobs.refresh_attribution", *args))
         _pause_for_failure_tests()
     report.created = report.accepted
-    report.duplicates = int(valid.sum()) - report.accepted + int((repeated & ~errors.bad).sum())
+    report.duplicates = int(valid.sum()) - report.accepted + int(repeated.sum())
 
 
 def _events(frame, errors, report, now):
@@ -300,7 +303,7 @@ def _events(frame, errors, report, now):
         report.accepted = ingest_write.insert_new(rows, "activity_event")
         _pause_for_failure_tests()
     report.created = report.accepted
-    report.duplicates = int(valid.sum()) - report.accepted + int((repeated & ~errors.bad).sum())
+    report.duplicates = int(valid.sum()) - report.accepted + int(repeated.sum())
 
 
 def _pause_for_failure_tests() -> None:

@@ -127,27 +127,33 @@ class ActivityIndex:
         changed = BitMap(customer_ids)
         changed_array = np.asarray(customer_ids, dtype=np.int64)
         index = copy.copy(self)
-        buys = _read_buys(customer_ids)
+        # One look first: most patches (a tag added, a customer edited) touch customers without any
+        # activity, and then none of the six reads below is needed (the structures still drop them).
+        found = _tables_with_rows(customer_ids)
+        transactions = customer_ids if "transactions" in found else []
+        events_of = customer_ids if "events" in found else []
+        holdings = customer_ids if "holdings" in found else []
+        buys = _read_buys(transactions)
         index.last_buy = _patched_columns(self.last_buy, changed, buys, "product_id")
         index.last_buy_type = _patched_columns(self.last_buy_type, changed, buys, "type")
-        fresh_holders = _holders(_read_current_holdings(customer_ids))
+        fresh_holders = _holders(_read_current_holdings(holdings))
         index.holders = {key: members - changed for key, members in self.holders.items()}
         for key, members in fresh_holders.items():
             index.holders[key] = index.holders.get(key, BitMap()) | members
-        last = _read_last_transactions(customer_ids)
+        last = _read_last_transactions(transactions)
         index.last_transaction = self.last_transaction.patched(
             changed, last["customer_id"].to_numpy(), _days(last["day"]).astype(float))
-        recent = _read_recent_transactions(customer_ids, today)
+        recent = _read_recent_transactions(transactions, today)
         index.recent = self.recent.patched(changed_array, recent["customer_id"].to_numpy(dtype=np.int64),
                                            _days(recent["day"]), recent["amount"].to_numpy(dtype=float))
-        events = _read_events(customer_ids, today)
+        events = _read_events(events_of, today)
         fresh = dict(tuple(events.groupby("type")))
         index.events = {}
         for kind in set(self.events) | set(fresh):
             rows = fresh.get(kind, events.iloc[0:0])
             index.events[kind] = self.events.get(kind, DayLog.empty()).patched(
                 changed_array, rows["customer_id"].to_numpy(dtype=np.int64), _days(rows["day"]), np.ones(len(rows)))
-        snapshots = _snapshot_frame(_read_snapshot_totals(customer_ids, today))
+        snapshots = _snapshot_frame(_read_snapshot_totals(holdings, today))
         index.snapshots = pd.concat([self.snapshots[~self.snapshots["customer_id"].isin(customer_ids)], snapshots],
                                     ignore_index=True)
         index._dense = {}
@@ -294,6 +300,8 @@ def _read(select: str, source: str, names: list[str], ids: list[int] | None) -> 
     `source` then holds `{ids}` where their id list goes (read in chunks)."""
     if ids is None:
         return read_frame(select, source, names, key="customer_id", ids=None)
+    if not ids:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in names})
     rows = []
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 5000):
@@ -302,6 +310,20 @@ def _read(select: str, source: str, names: list[str], ids: list[int] | None) -> 
                            chunk * source.count("{ids}"))
             rows.extend(cursor.fetchall())
     return pd.DataFrame(rows, columns=names)
+
+
+def _tables_with_rows(ids: list[int]) -> set[str]:
+    """Which activity tables hold rows of these customers (one query; all three for a long list)."""
+    if len(ids) > 5000:
+        return {"transactions", "events", "holdings"}
+    placeholders = ",".join(["%s"] * len(ids))
+    tables = {"transactions": Transaction, "events": Event, "holdings": Holding}
+    checks = ", ".join(f"EXISTS (SELECT 1 FROM {model._meta.db_table} WHERE customer_id IN ({placeholders}))"
+                       for model in tables.values())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {checks}", list(ids) * len(tables))
+        flags = cursor.fetchone()
+    return {name for name, flag in zip(tables, flags, strict=True) if flag}
 
 
 def _read_buys(ids) -> pd.DataFrame:

@@ -180,3 +180,16 @@ def test_products_api_by_code(db, api_as, mia, alice):
     assert bad.status_code == 400 and set(bad.json()) == {"type", "risk_level"}
     assert api_as(alice).get("/api/v1/products/BOND-7/").status_code == 200
     assert api_as(alice).patch("/api/v1/products/BOND-7/", {"status": "on_sale"}, format="json").status_code == 403
+
+
+def test_an_id_repeated_after_a_rejected_row_is_written_once(db, catalogue):
+    from activity.services import ingest_batch
+
+    CustomerFactory(external_id="c1")
+    at = timezone.now().isoformat()
+    report = ingest_batch("transactions", [
+        {"id": "t1", "customer": "ghost", "product": "FUND-A", "kind": "buy", "amount": 1, "occurred_at": at},
+        {"id": "t1", "customer": "c1", "product": "FUND-A", "kind": "buy", "amount": 1, "occurred_at": at},
+        {"id": "t1", "customer": "c1", "product": "FUND-A", "kind": "buy", "amount": 1, "occurred_at": at}])
+    assert (report.accepted, report.duplicates, report.rejected) == (1, 1, 1)
+    assert Transaction.objects.get().customer.external_id == "c1"
