@@ -102,6 +102,7 @@ class ActivityIndex:
         self.snapshots = pd.DataFrame({"customer_id": [], "day": [], "total": []})
         self.horizon_day = 0  # rows older than this were not read
         self._dense: dict = {}  # (name, day) → dense per-customer values, for this instance
+        self._answers: dict = {}  # a condition's key → its customers, for this instance
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -156,13 +157,32 @@ class ActivityIndex:
         snapshots = _snapshot_frame(_read_snapshot_totals(holdings, today))
         index.snapshots = pd.concat([self.snapshots[~self.snapshots["customer_id"].isin(customer_ids)], snapshots],
                                     ignore_index=True)
-        index._dense = {}
+        index._dense, index._answers = {}, {}
         return index
 
     # --- evaluation ------------------------------------------------------------------------------
 
     def condition(self, node: dict, today: date, universe: BitMap, universe_ids: np.ndarray) -> BitMap:
-        """The customers a resolved behaviour condition selects."""
+        """The customers a resolved behaviour condition selects (a copy: callers may change it)."""
+        return BitMap(self._remembered(("condition", _frozen(node), today),
+                                       lambda: self._condition(node, today, universe, universe_ids)))
+
+    def field(self, name: str, op: str, value, today: date, universe: BitMap, universe_ids: np.ndarray) -> BitMap:
+        return BitMap(self._remembered(("field", name, op, _frozen(value), today),
+                                       lambda: self._field(name, op, value, today, universe, universe_ids)))
+
+    def _remembered(self, key, compute) -> BitMap:
+        """Answers are kept per index and day: while a marketer types, the same parts come back on every
+        keystroke, and comparing a million per-customer counts costs ~10 ms each time. A patched index
+        starts with none, so an answer is never older than the data."""
+        found = self._answers.get(key)
+        if found is None:
+            if len(self._answers) >= 256:
+                self._answers.clear()
+            found = self._answers[key] = compute()
+        return found
+
+    def _condition(self, node: dict, today: date, universe: BitMap, universe_ids: np.ndarray) -> BitMap:
         kind = node["activity"]
         if kind == "holds":
             return BitMap(self.holders.get(node["product_id"], BitMap()))
@@ -179,7 +199,7 @@ class ActivityIndex:
             node["event"], DayLog.empty()).totals(start, size, count=True))
         return _compare(counts, universe_ids, node["op"], node["value"])
 
-    def field(self, name: str, op: str, value, today: date, universe: BitMap, universe_ids: np.ndarray) -> BitMap:
+    def _field(self, name: str, op: str, value, today: date, universe: BitMap, universe_ids: np.ndarray) -> BitMap:
         if name == "recency_days":
             return self._recency(op, value, today, universe)
         start = day_number(today) - WINDOW_30 + 1
@@ -244,6 +264,15 @@ class ActivityIndex:
         inside = ids < size
         result[ids[inside]] = change[inside]
         return result
+
+
+def _frozen(value):
+    """A hashable form of a condition or a value (dicts and lists inside)."""
+    if isinstance(value, dict):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value
 
 
 def _compare(dense: np.ndarray, universe_ids: np.ndarray, op: str, value) -> BitMap:

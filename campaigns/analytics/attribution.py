@@ -12,7 +12,7 @@ conversion or both say so.
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+import pandas as pd
 from django.utils import timezone
 
 from activity.models import Transaction, TransactionKind
@@ -20,7 +20,11 @@ from campaigns.models import Campaign, Task
 
 
 def attributed_conversions(campaign_ids: list[int], *, as_of=None) -> dict[int, dict]:
-    """Per launched campaign that promotes products: each arm's customers, converted, revenue, rate."""
+    """Per launched campaign that promotes products: each arm's customers, converted, revenue, rate.
+
+    Three indexed reads per campaign — its customers and groups, the purchases of its products in
+    the window, its logged conversions — joined in pandas: the same answer as a join in SQL, which
+    took 15 s for a 529k-customer campaign over 20M transactions (a semi-join per arm and figure)."""
     now = timezone.now()
     result = {}
     campaigns = (Campaign.objects.filter(pk__in=campaign_ids, launched_at__isnull=False)
@@ -29,37 +33,46 @@ def attributed_conversions(campaign_ids: list[int], *, as_of=None) -> dict[int, 
         codes = {product.pk: product.code for product in campaign.products.all()}
         if not codes:
             continue
-        start = campaign.launched_at
-        window_end = start + timedelta(days=campaign.attribution_days)
-        end = min(window_end, as_of) if as_of is not None else window_end
-        tasks = Task.objects.filter(campaign=campaign)
-        if as_of is not None:
-            tasks = tasks.filter(created_at__lt=as_of)
-        buys = Transaction.objects.filter(
-            kind=TransactionKind.BUY, product_id__in=list(codes), occurred_at__gte=start, occurred_at__lt=end,
-            # the day columns let the (product, kind, day) index narrow the scan first
-            occurred_on__gte=timezone.localdate(start), occurred_on__lte=timezone.localdate(end))
-        arms = {}
-        for name, group in (("treatment", Task.Group.TREATMENT), ("control", Task.Group.CONTROL)):
-            members = tasks.filter(group=group).values("customer_id")
-            customers = members.distinct().count()
-            bought = buys.filter(customer_id__in=members).aggregate(
-                converted=Count("customer_id", distinct=True), revenue=Sum("amount"))
-            arms[name] = {"customers": customers, "converted": bought["converted"],
-                          "revenue": bought["revenue"] or Decimal("0.00"),
-                          "rate": round(bought["converted"] / customers, 4) if customers else None}
-        treated = tasks.filter(group=Task.Group.TREATMENT)
-        logged = Q(response=Task.Response.CONVERTED)
-        if as_of is not None:
-            logged &= Q(completed_at__lt=as_of)
-        purchased = Q(customer_id__in=buys.filter(customer_id__in=treated.values("customer_id")).values("customer_id"))
-        either = treated.filter(logged | purchased).values("customer_id").distinct().count()
+        window_end = campaign.launched_at + timedelta(days=campaign.attribution_days)
+        figures = _figures(campaign, list(codes), window_end, as_of)
         result[campaign.pk] = {
-            **arms, "products": sorted(codes.values()), "window_days": campaign.attribution_days,
+            **figures, "products": sorted(codes.values()), "window_days": campaign.attribution_days,
             "window_ends": window_end.isoformat(), "window_open": now < window_end,
-            "converted_any": either, "logged_only": either - arms["treatment"]["converted"],
         }
     return result
+
+
+def _figures(campaign: Campaign, product_ids: list[int], window_end, as_of) -> dict:
+    start = campaign.launched_at
+    end = min(window_end, as_of) if as_of is not None else window_end
+    tasks = Task.objects.filter(campaign=campaign)
+    if as_of is not None:
+        tasks = tasks.filter(created_at__lt=as_of)
+    # A customer is in one group of a campaign; follow-ups repeat the row, so keep one per customer.
+    groups = pd.DataFrame(list(tasks.values_list("customer_id", "group").distinct()),
+                          columns=["customer_id", "group"]).drop_duplicates("customer_id").set_index("customer_id")["group"]
+    buys = pd.DataFrame(list(Transaction.objects.filter(
+        kind=TransactionKind.BUY, product_id__in=product_ids, occurred_at__gte=start, occurred_at__lt=end,
+        # the day columns let the (product, kind, day) index narrow the scan first
+        occurred_on__gte=timezone.localdate(start), occurred_on__lte=timezone.localdate(end),
+        customer_id__in=tasks.values("customer_id"),
+    ).values_list("customer_id", "amount")), columns=["customer_id", "amount"])
+    buys["group"] = buys["customer_id"].map(groups)
+    logged = tasks.filter(group=Task.Group.TREATMENT, response=Task.Response.CONVERTED)
+    if as_of is not None:
+        logged = logged.filter(completed_at__lt=as_of)
+    logged_ids = set(logged.values_list("customer_id", flat=True).distinct())
+    arms = {}
+    for name, group in (("treatment", Task.Group.TREATMENT), ("control", Task.Group.CONTROL)):
+        customers = int((groups == group).sum())
+        bought = buys[buys["group"] == group]
+        converted = int(bought["customer_id"].nunique())
+        arms[name] = {"customers": customers, "converted": converted,
+                      "revenue": sum(bought["amount"], Decimal("0.00")),  # Decimals: exact to the cent
+                      "rate": round(converted / customers, 4) if customers else None}
+    purchased = set(buys.loc[buys["group"] == Task.Group.TREATMENT, "customer_id"])
+    either = len(purchased | logged_ids)
+    return {**arms, "converted_any": either, "logged_only": either - arms["treatment"]["converted"]}
 
 
 def campaigns_attributing(product_ids: list[int], first, last) -> list[int]:
