@@ -232,11 +232,12 @@ def _first_of_each_id(errors: RowErrors, ids: pd.Series) -> np.ndarray:
 
 # --- the kinds -----------------------------------------------------------------------------------
 
-def ingest(kind: str, frame: pd.DataFrame, *, now: datetime | None = None) -> IngestReport:
-    """Check and write a frame whose columns are the kind's (see mapped_frame)."""
+def ingest(kind: str, frame: pd.DataFrame, *, now: datetime | None = None, every_error: bool = False) -> IngestReport:
+    """Check and write a frame whose columns are the kind's (see mapped_frame). `every_error` keeps every
+    row error (an API batch answers each rejected item); a file's report keeps the first 5,000."""
     now = now or timezone.now()
     report = IngestReport(kind=kind, total=len(frame))
-    errors = RowErrors(len(frame))
+    errors = RowErrors(len(frame), limit=len(frame) * len(frame.columns) * 4) if every_error else RowErrors(len(frame))
     writer = {"products": _products, "holdings": _holdings, "transactions": _transactions, "events": _events}[kind]
     writer(frame, errors, report, now)
     report.rejected = int(errors.bad.sum())

@@ -42,7 +42,7 @@ def ingest_batch(kind: str, items) -> IngestReport:
                          % {"n": MAX_BATCH_ITEMS, "count": len(items)})
     if not all(isinstance(item, dict) for item in items):
         raise ValueError(_("Every item must be an object."))
-    return ingest(kind, items_frame(items, kind))
+    return ingest(kind, items_frame(items, kind), every_error=True)
 
 
 def check_preview(kind: str, frame, mapping) -> IngestReport:

@@ -217,10 +217,11 @@ class RowErrors:
     """Row-level errors collected column by column. Like the history import's: `row` is the 1-based
     data row, `line` the file's line (the header is line 1)."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, *, limit: int = MAX_REPORTED_ERRORS):
         self.bad = np.zeros(size, dtype=bool)
         self.items: list[dict] = []
         self.count = 0
+        self.limit = limit  # errors kept for the report (a file's report is capped; an API batch's is not)
 
     def add(self, mask, column: str, values: pd.Series, message: str) -> None:
         mask = np.asarray(mask, dtype=bool)
@@ -229,7 +230,7 @@ class RowErrors:
         self.bad |= mask
         positions = np.flatnonzero(mask)
         self.count += len(positions)
-        room = MAX_REPORTED_ERRORS - len(self.items)
+        room = self.limit - len(self.items)
         for position in positions[: max(room, 0)]:
             self.items.append({"row": int(position) + 1, "line": int(position) + 2, "column": column,
                                "value": str(values.iloc[position])[:200], "message": message})

@@ -193,3 +193,14 @@ def test_an_id_repeated_after_a_rejected_row_is_written_once(db, catalogue):
         {"id": "t1", "customer": "c1", "product": "FUND-A", "kind": "buy", "amount": 1, "occurred_at": at}])
     assert (report.accepted, report.duplicates, report.rejected) == (1, 1, 1)
     assert Transaction.objects.get().customer.external_id == "c1"
+
+
+def test_a_full_batch_of_bad_items_reports_every_one(db, api_as, mia):
+    """A file's error report is capped at 5,000; an API batch answers each of its items."""
+    # Six errors each (the id is too long and holds a control character): 6,000 past the file cap.
+    items = [{"id": f"e{n}" + "\x01" * 70, "customer": "nobody", "type": "Bad Type", "occurred_at": "never",
+              "properties": "[]"} for n in range(1000)]
+    body = api_as(mia).post("/api/v1/events/", {"items": items}, format="json").json()
+    assert body["accepted"] == 0 and [item["index"] for item in body["rejected"]] == list(range(1000))
+    assert set(body["rejected"][-1]["errors"]) == {"id", "customer", "type", "occurred_at", "properties"}
+    assert len(body["rejected"][-1]["errors"]["id"]) == 2
