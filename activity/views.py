@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.permissions import manager_required
-from core.exports import csv_response
+from core.exports import row_errors_response
 from core.models import Job
 from core.selectors import jobs_visible_to
 from core.services import checked_upload_suffix, store_upload
@@ -120,7 +120,4 @@ def import_status(request, job_id):
 @manager_required
 def import_errors(request, job_id):
     job = _own_import_job(request, job_id)
-    rows = ([item.get("row"), item.get("line"), item.get("column"), item.get("value"), item.get("message")]
-            for item in job.errors)
-    return csv_response(f"activity-import-errors-{job.pk}.csv",
-                        [_("Row"), _("Line"), _("Column"), _("Value"), _("Message")], rows)
+    return row_errors_response(f"activity-import-errors-{job.pk}.csv", job.errors)

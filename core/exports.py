@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 
 from core.validators import CONTROL_CHARACTERS
 
@@ -81,6 +82,25 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+ROW_ERROR_FIELDS = ("row", "line", "column", "value", "message")
+
+
+def _row_error_table(errors: Iterable[dict]) -> tuple[list[str], Iterable[list]]:
+    header = [_("Row"), _("Line"), _("Column"), _("Value"), _("Message")]
+    return header, ([item.get(name) for name in ROW_ERROR_FIELDS] for item in errors)
+
+
+def row_errors_response(filename: str, errors: Iterable[dict]) -> StreamingHttpResponse:
+    """An import's row-level error report as a CSV download (every import's, the same columns)."""
+    return csv_response(filename, *_row_error_table(errors))
+
+
+def write_row_errors(path, errors: Iterable[dict]) -> None:
+    """The same report written to a file (the import commands' --errors), formula-safe like every export."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.writelines(csv_lines(*_row_error_table(errors)))
 
 
 def xlsx_response(filename: str, sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> HttpResponse:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
 from accounts.roles import is_manager
-from core.exports import csv_response, xlsx_response
+from core.exports import csv_response, row_errors_response, xlsx_response
 from core.models import Job
 from core.selectors import jobs_visible_to
 from core.services import checked_upload_suffix, store_upload
@@ -344,7 +344,4 @@ def import_status(request, job_id):
 def import_errors(request, job_id):
     """The row-level error report as CSV."""
     job = _own_import_job(request, job_id)
-    rows = ([item.get("row"), item.get("line"), item.get("column"), item.get("value"), item.get("message")]
-            for item in job.errors)
-    return csv_response(f"import-errors-{job.pk}.csv", [_("Row"), _("Line"), _("Column"), _("Value"), _("Message")],
-                        rows)
+    return row_errors_response(f"import-errors-{job.pk}.csv", job.errors)

@@ -231,3 +231,16 @@ def test_a_large_import_refreshes_the_planner_statistics_on_postgresql(tmp_path,
         import_customers(write(tmp_path, "external_id,tags\nA3,vip\n", name="small.csv"))
     assert not any(query["sql"].startswith("ANALYZE") and "customers_customer" in query["sql"] and
                    "import_rows" not in query["sql"] for query in queries.captured_queries)
+
+
+def test_the_command_writes_its_error_report_formula_safe(db, tmp_path):
+    """`--errors` crashed once the errors carried their file line (csv.DictWriter refused the new key)."""
+    from django.core.management import call_command
+
+    source = tmp_path / "people.csv"
+    source.write_text("external_id,email\nX1,=HYPERLINK(1)\n", encoding="utf-8")
+    report = tmp_path / "errors.csv"
+    call_command("import_customers", str(source), errors=str(report))
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "Row,Line,Column,Value,Message"
+    assert lines[1].startswith("1,2,email,'=HYPERLINK(1)")

@@ -1,6 +1,5 @@
 """manage.py import_activity PATH --kind products|holdings|transactions|events [--mapping F] [--delimiter ;]"""
 
-import csv
 import json
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from activity.ingest import KINDS
 from activity.services import import_file
+from core.exports import write_row_errors
 from customers.importing import ENCODINGS, ImportFileError
 
 
@@ -44,10 +44,7 @@ class Command(BaseCommand):
         if report.error_count > 20:
             self.stderr.write(_("… and %(n)d more errors.") % {"n": report.error_count - 20})
         if errors and report.errors:
-            with open(errors, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=["row", "line", "column", "value", "message"])
-                writer.writeheader()
-                writer.writerows(report.errors)
+            write_row_errors(errors, report.errors)
 
 
 def asdict_counts(report) -> dict:

@@ -1,12 +1,12 @@
 """manage.py import_customers PATH [--mapping FILE.json|PRESET] [--delimiter ;] [--encoding gb18030]"""
 
-import csv
 import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from core.exports import write_row_errors
 from customers.importing import ENCODINGS, ImportFileError, import_customers
 from customers.mapping import PRESETS
 
@@ -52,7 +52,4 @@ class Command(BaseCommand):
             self.stderr.write(_("… and %(n)d more errors.") % {"n": report.error_count - 20})
         if errors and report.errors:
 
-            with open(errors, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=["row", "column", "value", "message"])
-                writer.writeheader()
-                writer.writerows(report.errors)
+            write_row_errors(errors, report.errors)
