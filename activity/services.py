@@ -1,11 +1,9 @@
 """Writes of activity: imports from files (command, upload job) and batches from the API — one engine."""
 
-import logging
-import shutil
 from pathlib import Path
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import services as job_services
@@ -14,7 +12,6 @@ from customers.importing import ImportFileError, read_table
 
 from .ingest import KINDS, IngestReport, ingest, items_frame, mapped_frame
 
-logger = logging.getLogger(__name__)
 IMPORT_KIND = "import_activity"
 IMPORT_TASK = "activity.jobs.import_activity"
 ALLOWED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
@@ -75,43 +72,20 @@ def queue_import(*, upload, kind: str, by, mapping=None, delimiter: str | None =
 def queue_import_of_path(*, path: Path, kind: str, by, mapping=None, delimiter: str | None = None,
                          encoding: str | None = None, file_name: str | None = None) -> Job:
     """queue_import for a file already on disk (the wizard's staged upload, kept under its own name)."""
-    with transaction.atomic():
-        job = job_services.queue_job(kind=IMPORT_KIND, task=IMPORT_TASK, by=by, params={
-            "kind": kind, "file_name": file_name or path.name, "mapping": mapping, "delimiter": delimiter,
-            "encoding": encoding, "suffix": path.suffix.lower()})
-        target = import_folder() / f"{job.pk}{path.suffix.lower()}"
-        shutil.copyfile(path, target)
-        target.chmod(0o600)
-    return job
+    return job_services.queue_file_job(path=path, folder=import_folder(), kind=IMPORT_KIND, task=IMPORT_TASK, by=by,
+                                       params={"kind": kind, "file_name": file_name, "mapping": mapping,
+                                               "delimiter": delimiter, "encoding": encoding})
 
 
 def run_import(*, job_id: str) -> dict:
-    """Run a queued activity import; a redelivered job that already finished returns its result.
+    """Run a queued activity import (core.services.run_file_job). Re-running one that was killed half-way
+    is safe: nothing of it was committed (one transaction), and what another run committed comes back as
+    duplicates."""
+    def read(job, path, progress):
+        return import_file(path, kind=job.params["kind"], mapping=job.params.get("mapping"),
+                           delimiter=job.params.get("delimiter"), encoding=job.params.get("encoding"))
 
-    Re-running one that was killed half-way is safe: nothing of it was committed (one transaction),
-    and what another run committed comes back as duplicates."""
-    job = Job.objects.get(pk=job_id)
-    if job.is_finished:
-        return job.result
-    job_services.start_job(job_id=job_id, stage=_("Reading the file"))
-    path = import_folder() / f"{job.pk}{job.params.get('suffix', '.csv')}"
-    try:
-        report = import_file(path, kind=job.params["kind"], mapping=job.params.get("mapping"),
-                             delimiter=job.params.get("delimiter"), encoding=job.params.get("encoding"))
-    except ImportFileError as error:
-        job_services.fail_job(job_id=job_id, errors=[{"row": None, "column": None, "value": "", "message": str(error)}])
-        path.unlink(missing_ok=True)
-        return {}
-    except OperationalError:
-        raise  # the database went away: the job retries (activity.jobs), nothing was written
-    except Exception:
-        logger.exception("activity import %s failed", job_id)
-        job_services.fail_job(job_id=job_id, errors=[{"row": None, "column": None, "value": "", "message": _(
-            "The import stopped on an unexpected error and wrote nothing. The error is logged; please tell an admin.")}])
-        raise
-    job_services.finish_job(job_id=job_id, result=report.as_result(), errors=report.errors)
-    path.unlink(missing_ok=True)
-    return report.as_result()
+    return job_services.run_file_job(job_id=job_id, folder=import_folder(), read=read, refused=ImportFileError)
 
 
 def save_product(*, product, **values):

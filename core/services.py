@@ -2,13 +2,15 @@
 
 import logging
 import os
+import shutil
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -91,6 +93,52 @@ def queue_upload_job(*, upload, folder: Path, allowed_suffixes, kind: str, task:
         job = queue_job(kind=kind, task=task, by=by, params={"file_name": upload.name, **(params or {}), "suffix": suffix})
         store_upload(upload, folder / f"{job.pk}{suffix}")
     return job
+
+
+def queue_file_job(*, path: Path, folder: Path, kind: str, task: str, by=None, params: dict | None = None) -> Job:
+    """queue_upload_job for a file already on disk (commands, seed, a wizard's staged upload): the job's
+    copy is `<job id><suffix>` in folder, readable by the service only, as every upload."""
+    path = Path(path)
+    params = dict(params or {})
+    params["file_name"] = params.get("file_name") or path.name
+    with transaction.atomic():
+        job = queue_job(kind=kind, task=task, by=by, params={**params, "suffix": path.suffix.lower()})
+        target = folder / f"{job.pk}{path.suffix.lower()}"
+        shutil.copyfile(path, target)
+        target.chmod(0o600)
+    return job
+
+
+def run_file_job(*, job_id, folder: Path, read: Callable, refused: type[Exception]) -> dict:
+    """Run a job that reads its stored file: `read(job, path, progress)` returns a report with
+    `as_result()` and `errors`. A redelivered job that already finished returns its result; `refused`
+    (the file as a whole) fails the job with its message; a lost database retries (the job's task
+    retries OperationalError; nothing was written); anything else fails the job, is logged and raised."""
+    job = Job.objects.get(pk=job_id)
+    if job.is_finished:
+        return job.result
+    start_job(job_id=job_id, stage=_("Reading the file"))
+    path = folder / f"{job.pk}{job.params.get('suffix', '.csv')}"
+
+    def progress(done: int, total: int, stage: str) -> None:
+        report_progress(job_id=job_id, processed=done, total=total or None, stage=stage)
+
+    try:
+        report = read(job, path, progress)
+    except refused as error:
+        fail_job(job_id=job_id, errors=[{"row": None, "column": None, "value": "", "message": str(error)}])
+        path.unlink(missing_ok=True)
+        return {}
+    except OperationalError:
+        raise
+    except Exception:
+        logger.exception("%s %s failed", job.kind, job_id)
+        fail_job(job_id=job_id, errors=[{"row": None, "column": None, "value": "", "message": _(
+            "The import stopped on an unexpected error and wrote nothing. The error is logged; please tell an admin.")}])
+        raise
+    finish_job(job_id=job_id, result=report.as_result(), errors=report.errors)
+    path.unlink(missing_ok=True)  # the result and the row errors are kept on the job
+    return report.as_result()
 
 
 def checked_upload_suffix(upload, allowed_suffixes, refuse: type[Exception] = ValueError) -> str:
