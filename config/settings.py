@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "accounts",
     "customers",
     "activity",
+    "scores",
     "segments",
     "campaigns",
 ]
@@ -345,6 +346,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "record-segment-counts": {  # the home page's "audience moved sharply"
         "task": "segments.jobs.record_segment_counts",
         "schedule": crontab(minute=45, hour=1),
+    },
+    "compute-scores": {  # every score as of today, then the auto-tag rules (scores.services)
+        "task": "scores.jobs.compute_scores",
+        "schedule": crontab(minute=10, hour=1),
     },
     "purge-stale-uploads": {
         "task": "customers.jobs.purge_stale_uploads",

@@ -14,6 +14,7 @@ from campaigns.lifecycle.views import home
 from campaigns.workspace.api import TaskViewSet
 from core.api import JobViewSet, SwaggerDocsView
 from customers.api import CustomerViewSet, TagViewSet
+from scores.api import ChurnModelView, CustomerScoresView
 from segments.api import SegmentViewSet
 
 router = DefaultRouter()
@@ -31,6 +32,8 @@ router.register("events", EventViewSet, basename="event")
 
 api_urls = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("scores/churn/model/", ChurnModelView.as_view(), name="api-churn-model"),
+    path("customers/<int:pk>/scores/", CustomerScoresView.as_view(), name="api-customer-scores"),
     path("", include(router.urls)),
 ]
 
@@ -43,6 +46,7 @@ urlpatterns = [
     path("segments/", include("segments.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("", include("activity.urls")),
+    path("scores/", include("scores.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -29,6 +29,7 @@ from customers.models import Customer, CustomerTag
 from .activity_index import ActivityIndex
 from .columns import NumericColumn, bitmap_of, read_frame
 from .fields import ACTIVITY_FIELDS
+from .score_index import SCORE_FIELDS, ScoreIndex
 from .timebounds import birth_date_bounds, day_bounds
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class AudienceIndex:
         self.numeric: dict[str, NumericColumn] = {
             name: NumericColumn(np.empty(0, dtype=np.uint32), np.empty(0)) for name in NUMERIC}
         self.activity = ActivityIndex()
+        self.scores = ScoreIndex()
         self._universe_ids: np.ndarray | None = None
         self.built_at = 0.0
         self.private = False  # read inside a transaction with uncommitted customer changes: never shared
@@ -108,6 +110,7 @@ class AudienceIndex:
         index.numeric = {name: NumericColumn(ids, frame[name].to_numpy(dtype=float)) for name in NUMERIC}
         index.tags = _read_tag_bitmaps(None)
         index.activity = ActivityIndex.built(timezone.localdate())
+        index.scores = ScoreIndex.built(None).current()
         index.built_at = time.time()
         index.private = changes.has_uncommitted_changes()
         logger.info("audience index built: %d customers, %d tags in %.2f s", len(index.universe), len(index.tags),
@@ -139,12 +142,17 @@ class AudienceIndex:
         if news.customer_ids is None:
             return AudienceIndex.built()
         if not news.customer_ids:
-            if news.position == self.position:
-                return self
-            index = copy.copy(self)
-            index.position = news.position
-            return index
-        return self.patched(news.customer_ids, news.position, private=news.uncommitted)
+            index = self
+            if news.position != self.position:
+                index = copy.copy(self)
+                index.position = news.position
+        else:
+            index = self.patched(news.customer_ids, news.position, private=news.uncommitted)
+        scores = index.scores.current()
+        if scores is not index.scores:
+            index = copy.copy(index) if index is self else index
+            index.scores = scores
+        return index
 
     # --- evaluation ------------------------------------------------------------------------------
 
@@ -179,6 +187,8 @@ class AudienceIndex:
             return BitMap.union(BitMap(), *(self._field(name, "eq", item, today) for item in value))
         if name in ("branch", "owner", "lifecycle_stage", "gender", "risk_level"):
             return self._categorical(name, op, value)
+        if name in SCORE_FIELDS:
+            return self.scores.field(name, op, value, self.universe) & self.universe
         if name in ACTIVITY_FIELDS:
             return self.activity.field(name, op, value, today, self.universe, self.universe_ids()) & self.universe
         column, non_null = self._column(name)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from activity.models import ProductType
 from customers.models import Gender, LifecycleStage
+from scores.models import Consultation, IntentGroup
 
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "between", "isnull")
 ORDERED_OPS = ("lt", "lte", "gt", "gte", "between")
@@ -99,6 +100,18 @@ FIELDS: dict[str, Field] = {field.name: field for field in [
     # (latest holdings total − the total 30 days ago) / the total 30 days ago: −0.3 = down 30 %
     Field("asset_change_30d", _("Change of holdings over 30 days (fraction)"), "number", nullable=True,
           low=Decimal(-1), high=Decimal("1e6")),
+    # Scores of the published run (scores app; segments.score_index). Customers newer than the run have none.
+    Field("churn_risk", _("Churn risk (1 − P(alive))"), "number", nullable=True, low=0, high=1),
+    Field("p_alive", _("P(alive)"), "number", nullable=True, low=0, high=1),
+    Field("expected_purchases_90d", _("Expected purchases in 90 days"), "number", nullable=True, low=0, high=10**6),
+    Field("rfm_r", _("RFM recency score (1–5)"), "integer", nullable=True, low=1, high=5),
+    Field("rfm_f", _("RFM frequency score (1–5)"), "integer", nullable=True, low=1, high=5),
+    Field("rfm_m", _("RFM monetary score (1–5)"), "integer", nullable=True, low=1, high=5),
+    Field("intent_score", _("Purchase intent score"), "number", nullable=True, low=0, high=Decimal("1e12")),
+    Field("intent_group", _("Purchase intent group"), "choice", tuple(IntentGroup.values), nullable=True),
+    Field("lifecycle", _("Lifecycle stage (scored)"), "choice", tuple(LifecycleStage.values), nullable=True),
+    Field("risk_preference", _("Risk preference (0–1)"), "number", nullable=True, low=0, high=1),
+    Field("consultation", _("Consultation dependency"), "choice", tuple(Consultation.values), nullable=True),
 ]}
 ACTIVITY_FIELDS = ("recency_days", "trades_30d", "amount_30d", "asset_change_30d")
 PRODUCT_TYPES = tuple(ProductType.values)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from activity.models import Event, Holding, Product, Transaction
 from customers.models import Customer, CustomerTag
+from scores.models import CustomerScore, ScoreRun
 
 from .timebounds import birth_date_bounds, day_bounds
 
@@ -47,6 +48,8 @@ class _Builder:
             return self.activity(node)
         if node["field"] in ACTIVITY_SQL:
             return self.activity_field(node["field"], node["op"], node["value"])
+        if node["field"] in SCORE_SQL:
+            return self.score_field(node["field"], node["op"], node["value"])
         return f"SELECT id FROM {self.customers} WHERE {self.condition(node['field'], node['op'], node['value'])}"
 
     def since(self, days: int) -> date:
@@ -99,6 +102,13 @@ class _Builder:
         inner = f"SELECT customer_id, {measure} AS v FROM {tx} WHERE occurred_on >= %s GROUP BY customer_id"
         return (f"SELECT c.id FROM {self.customers} c LEFT JOIN ({inner}) a ON a.customer_id = c.id WHERE "
                 + self.value_condition("COALESCE(a.v, 0)", op, value))
+
+    def score_field(self, name: str, op: str, value) -> str:
+        """A score of the published run (customers without a row have none: NULL)."""
+        inner = (f"SELECT customer_id, {name} AS v FROM {CustomerScore._meta.db_table} WHERE run_id = "
+                 f"(SELECT MAX(id) FROM {ScoreRun._meta.db_table} WHERE status = 'published')")
+        return (f"SELECT c.id FROM {self.customers} c LEFT JOIN ({inner}) a ON a.customer_id = c.id WHERE "
+                + self.value_condition("a.v", op, value))
 
     def value_condition(self, column: str, op: str, value) -> str:
         if op == "isnull":
@@ -157,6 +167,8 @@ class _Builder:
 
 
 ACTIVITY_SQL = ("recency_days", "trades_30d", "amount_30d", "asset_change_30d")
+SCORE_SQL = ("churn_risk", "p_alive", "expected_purchases_90d", "rfm_r", "rfm_f", "rfm_m", "intent_score",
+             "intent_group", "lifecycle", "risk_preference", "consultation")
 
 
 def asset_changes(today: date) -> dict[int, float | None]:

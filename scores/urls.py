@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "scores"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("recompute/", views.recompute, name="recompute"),
+    path("suggestion/accept/", views.accept_suggestion, name="accept_suggestion"),
+]
