@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.services import enqueue
+from core.services import enqueue, enqueue_coalesced
 from core.validators import CONTROL_CHARACTERS
 from customers.importing import ImportFileError, RowErrors
 from customers.models import Customer
@@ -54,6 +54,7 @@ CLOCK_SKEW = timedelta(minutes=10)  # a source's clock may run a little ahead; b
 EVENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MAX_PROPERTIES_CHARS = 4096
+SCORES_AFTER_ACTIVITY = "scores-after-activity"  # the coalescing key scores.jobs.compute_scores clears
 
 
 @dataclass
@@ -240,6 +241,11 @@ def ingest(kind: str, frame: pd.DataFrame, *, now: datetime | None = None, every
     errors = RowErrors(len(frame), limit=len(frame) * len(frame.columns) * 4) if every_error else RowErrors(len(frame))
     writer = {"products": _products, "holdings": _holdings, "transactions": _transactions, "events": _events}[kind]
     writer(frame, errors, report, now)
+    if report.accepted and kind != "products":
+        # Scores (and after them the auto-tag rules) follow the new activity; a burst of batches is one
+        # run (by name: the scores app sits above this one).
+        transaction.on_commit(lambda: enqueue_coalesced(
+            "scores.jobs.compute_scores", key=SCORES_AFTER_ACTIVITY, countdown=settings.SCORES_AFTER_ACTIVITY_DELAY_S))
     report.rejected = int(errors.bad.sum())
     report.errors = sorted(errors.items, key=lambda item: (item["row"], item["column"]))
     report.error_count = errors.count

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "customers",
     "activity",
     "scores",
+    "autotags",
     "segments",
     "campaigns",
 ]
@@ -316,6 +317,8 @@ CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 55 * 60
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = TIME_ZONE
+# Seconds between activity arriving and the score run it triggers (a burst of writes is one run).
+SCORES_AFTER_ACTIVITY_DELAY_S = int(os.environ.get("SCORES_AFTER_ACTIVITY_DELAY_S", 60))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "expire-stale-jobs": {
@@ -346,6 +349,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "record-segment-counts": {  # the home page's "audience moved sharply"
         "task": "segments.jobs.record_segment_counts",
         "schedule": crontab(minute=45, hour=1),
+    },
+    "apply-auto-tag-rules": {  # rules on behaviour windows ("bought in 30 days") move with the days
+        "task": "autotags.jobs.apply_rules",
+        "schedule": crontab(minute=20),
     },
     "compute-scores": {  # every score as of today, then the auto-tag rules (scores.services)
         "task": "scores.jobs.compute_scores",

@@ -47,6 +47,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("", include("activity.urls")),
     path("scores/", include("scores.urls")),
+    path("auto-tags/", include("autotags.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import OperationalError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
@@ -47,6 +48,22 @@ def enqueue(task_name: str, *args, job_id=None, **options) -> bool:
     if job_id is not None:
         Job.objects.filter(pk=job_id, params__unsent=True).update(stage="")
     return True
+
+
+def enqueue_coalesced(task_name: str, *args, key: str, countdown: int) -> bool:
+    """Enqueue the task to run in `countdown` seconds unless one is already waiting: a burst of
+    writes (a thousand API batches) becomes one run. The task calls `coalesced_run_started(key)`
+    first, so a write after that start queues the next run."""
+    if not cache.add(f"coalesced:{key}", 1, timeout=countdown + 3600):
+        return False
+    sent = enqueue(task_name, *args, countdown=countdown)
+    if not sent:
+        cache.delete(f"coalesced:{key}")
+    return sent
+
+
+def coalesced_run_started(key: str) -> None:
+    cache.delete(f"coalesced:{key}")
 
 
 def requeue_unsent_jobs() -> int:

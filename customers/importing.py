@@ -360,14 +360,16 @@ def _tag_pairs(frame: pd.DataFrame, mapping: Mapping, errors: RowErrors) -> pd.D
         # Slugify each distinct value once: a column has a handful of values, not a million.
         slug_of = {value: tag_slug(f"{column}-{value}") if value else "" for value in values.unique()}
         slugs = values.map(slug_of)
-        pieces.append(pd.DataFrame({"row": np.arange(len(frame)), "slug": slugs.to_numpy()}))
+        pieces.append(_without_rule_tags(pd.DataFrame({"row": np.arange(len(frame)), "slug": slugs.to_numpy()}),
+                                         column, frame, errors))
     for column in mapping.targets("flag"):
         values = frame[column].str.strip().str.lower()
         errors.add(~values.isin(TRUE_WORDS | FALSE_WORDS), column, frame[column],
                    _("Expected yes or no."))
         slug = tag_slug(column)
         chosen = values.isin(TRUE_WORDS).to_numpy()
-        pieces.append(pd.DataFrame({"row": np.flatnonzero(chosen), "slug": slug}))
+        pieces.append(_without_rule_tags(pd.DataFrame({"row": np.flatnonzero(chosen), "slug": slug}),
+                                         column, frame, errors))
     for column in mapping.targets("tags"):
         # Split and flatten in Arrow (C++): a Python loop over a million cells took seconds.
         lists = pa_compute.split_pattern(pa.array(frame[column].fillna(""), type=pa.string()), "|")
@@ -384,11 +386,25 @@ def _tag_pairs(frame: pd.DataFrame, mapping: Mapping, errors: RowErrors) -> pd.D
             mask[part.loc[bad_slug, "row"].to_numpy()] = True
             errors.add(mask, column, frame[column],
                        _("Tags must be slugs (lower-case letters, digits, hyphens, underscores) separated by |."))
-        pieces.append(part)
+        pieces.append(_without_rule_tags(part, column, frame, errors))
     if not pieces:
         return pd.DataFrame({"row": pd.Series(dtype=int), "slug": pd.Series(dtype=str)})
     pairs = pd.concat(pieces, ignore_index=True)
     return pairs[pairs["slug"].ne("")].drop_duplicates()
+
+
+def _without_rule_tags(part: pd.DataFrame, column: str, frame: pd.DataFrame, errors: RowErrors) -> pd.DataFrame:
+    """A tag an auto-tag rule maintains is not set by a file: those rows are row errors."""
+    ruled = set(Tag.objects.filter(source=Tag.Source.RULE, slug__in=part["slug"].unique().tolist())
+                .values_list("slug", flat=True)) if len(part) else set()
+    if not ruled:
+        return part
+    hits = part["slug"].isin(ruled)
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[part.loc[hits, "row"].to_numpy()] = True
+    errors.add(mask, column, frame[column], _("A rule maintains the tag %(tags)s; it cannot be set by a file.")
+               % {"tags": ", ".join(sorted(ruled))})
+    return part[~hits]
 
 
 def _extras(frame: pd.DataFrame, mapping: Mapping, errors: RowErrors) -> pd.Series | None:

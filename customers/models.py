@@ -194,7 +194,9 @@ class TagChange(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["customer", "-at"])]
+        indexes = [models.Index(fields=["customer", "-at"]),
+                   # Who entered and left one tag (an auto-tag rule's page).
+                   models.Index(fields=["tag_slug", "-at"], name="tagchange_tag_at_idx")]
 
 
 class DataVersion(models.Model):

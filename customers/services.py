@@ -58,6 +58,14 @@ def update_tag(*, tag: Tag, name: str, category: str, description: str = "", slu
     return tag
 
 
+def refuse_rule_tag(tag: Tag) -> None:
+    """Tags an auto-tag rule maintains change only through their rule (autotags): every writer by
+    hand — the customer page, bulk actions, the API, merges, deletes, imports — asks here."""
+    if tag.source == Tag.Source.RULE:
+        raise ValidationError({"tag": _("A rule maintains %(tag)s: change the rule instead of the customers.")
+                               % {"tag": tag.slug}})
+
+
 @transaction.atomic
 def add_tag(*, tag: Tag, customers: QuerySet, by=None, source: str = Tag.Source.MANUAL) -> int:
     """Put a tag on every customer in the queryset that lacks it; returns how many gained it.
@@ -65,6 +73,7 @@ def add_tag(*, tag: Tag, customers: QuerySet, by=None, source: str = Tag.Source.
     Adds of one tag take turns (the tag's row lock): a second one at the same moment — a double
     click, two bulk actions — then sees the first one's links, adds only the rest and records only
     those (it was an IntegrityError)."""
+    refuse_rule_tag(tag)
     Tag.objects.select_for_update().filter(pk=tag.pk).first()
     lacking = customers.order_by().filter(
         ~Exists(CustomerTag.objects.filter(customer=OuterRef("pk"), tag=tag))
@@ -87,6 +96,7 @@ def add_tag(*, tag: Tag, customers: QuerySet, by=None, source: str = Tag.Source.
 @transaction.atomic
 def remove_tag(*, tag: Tag, customers: QuerySet, by=None) -> int:
     """Take a tag off every customer in the queryset; returns how many lost it (in turn with adds)."""
+    refuse_rule_tag(tag)
     Tag.objects.select_for_update().filter(pk=tag.pk).first()
     links = CustomerTag.objects.filter(tag=tag, customer__in=customers.order_by().values("pk"))
     if by is not None:
@@ -107,6 +117,8 @@ def merge_tags(*, sources: list[Tag], target: Tag, by=None) -> int:
     segments and draft campaigns naming a source name the target instead. Every change is in the
     customers' tag history."""
     sources = [tag for tag in sources if tag.pk != target.pk]
+    for tag in [*sources, target]:
+        refuse_rule_tag(tag)
     if not sources:
         raise ValidationError({"sources": _("Choose at least one tag other than the target.")})
     holders = Customer.objects.filter(tag_links__tag__in=sources).distinct()
@@ -123,6 +135,7 @@ def merge_tags(*, sources: list[Tag], target: Tag, by=None) -> int:
 def delete_tag(*, tag: Tag, by=None) -> int:
     """Delete a tag and its links; returns how many customers carried it. Refused while a saved
     segment or a draft campaign names it (the message lists them): they would stop working."""
+    refuse_rule_tag(tag)
     users = tag_references.references_to({tag.slug})
     if users:
         raise ValidationError({"slug": _("%(tag)s is used by %(users)s. Change or delete those first, or merge "

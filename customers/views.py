@@ -152,21 +152,26 @@ def customer_tags(request, pk):
     customer = _visible_customer(request, pk)
     form = CustomerTagForm(request.POST)
     one = customers_visible_to(request.user).filter(pk=customer.pk)
-    removed = None
+    removed = refused = None
     if form.is_valid():
         tag = form.cleaned_data["tag"]
-        if request.POST.get("op") == "remove":
-            if services.remove_tag(tag=tag, customers=one, by=request.user):
-                removed = tag  # the fragment offers to put it back (a chip is one click from gone)
-        else:
-            services.add_tag(tag=tag, customers=one, by=request.user)
+        try:
+            if request.POST.get("op") == "remove":
+                if services.remove_tag(tag=tag, customers=one, by=request.user):
+                    removed = tag  # the fragment offers to put it back (a chip is one click from gone)
+            else:
+                services.add_tag(tag=tag, customers=one, by=request.user)
+        except ValidationError as error:
+            refused = " ".join(error.messages)
     elif request.POST.get("tag"):
         messages.error(request, _("Unknown tag %(tag)s.") % {"tag": request.POST.get("tag")})
     if request.htmx:
         return render(request, "customers/_tags.html", {
             "customer": customer, "tag_links": tag_links_for(customer), "tag_form": CustomerTagForm(),
-            "form_errors": form.errors if request.POST.get("tag") else None, "removed": removed,
+            "form_errors": form.errors if request.POST.get("tag") else None, "removed": removed, "refused": refused,
         })
+    if refused:
+        messages.error(request, refused)
     return redirect("customers:detail", pk=customer.pk)
 
 

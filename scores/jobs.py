@@ -5,6 +5,7 @@ from datetime import date
 from celery import shared_task
 from django.db import OperationalError
 
+from activity.ingest import SCORES_AFTER_ACTIVITY
 from core import services as jobs
 
 from . import services
@@ -12,7 +13,8 @@ from . import services
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def compute_scores(as_of: str | None = None) -> dict:
-    """The nightly run (beat), and the run after an activity import."""
+    """The nightly run (beat), and the run after activity arrives (coalesced: see activity.ingest)."""
+    jobs.coalesced_run_started(SCORES_AFTER_ACTIVITY)
     run = services.compute_scores(as_of=date.fromisoformat(as_of) if as_of else None)
     return {"run": run.pk, "took_seconds": run.took_seconds}
 

@@ -61,7 +61,8 @@ def compute_scores(*, as_of: date | None = None) -> ScoreRun:
                                                   finished_at=timezone.now())
         raise
     _delete_old_rows(keep=run.pk)
-    transaction.on_commit(lambda: enqueue("autotags.jobs.apply_rules"))
+    # The auto-tag rules follow the new scores (by name: the autotags app sits above this one).
+    transaction.on_commit(lambda: enqueue("autotags.jobs.apply_rules", "scores"))
     return run
 
 
