@@ -55,6 +55,9 @@ def rule_edit(request, pk=None):
 @manager_required
 def rule_delete(request, pk):
     rule = get_object_or_404(TagRule, pk=pk)
+    if request.POST.get("confirm") != rule.tag.slug:
+        messages.error(request, _("Type the tag's slug to confirm deleting the rule."))
+        return redirect("autotags:rule", pk=rule.pk)
     tag = services.delete_rule(rule=rule)
     messages.success(request, _("Rule deleted; %(tag)s keeps its customers and can now be edited by hand.")
                      % {"tag": tag.slug})

@@ -57,6 +57,16 @@ def register_page_section(section: Callable[..., dict | None]) -> None:
         PAGE_SECTIONS.append(section)
 
 
+# Panels other apps show under the customer list (scores: distributions of the listed customers),
+# loaded after the page by htmx from the URL name given, with the list's filter query.
+LIST_PANELS: list[str] = []
+
+
+def register_list_panel(url_name: str) -> None:
+    if url_name not in LIST_PANELS:
+        LIST_PANELS.append(url_name)
+
+
 def customer_page_sections(customer: Customer, user) -> list[dict]:
     return [found for section in PAGE_SECTIONS if (found := section(customer, user)) is not None]
 

@@ -29,6 +29,7 @@ from .importing import ImportFileError, read_table
 from .mapping import PRESETS, MappingError, build_mapping, default_mapping
 from .models import Tag
 from .selectors import (
+    LIST_PANELS,
     customer_page_sections,
     customer_timeline,
     customers_visible_to,
@@ -52,7 +53,7 @@ def customer_list(request):
     template = "customers/_customer_table.html" if request.htmx else "customers/list.html"
     return render(request, template, {
         "filter": customer_filter, "table": table, "bulk_form": BulkActionForm(),
-        "query": request.GET.urlencode(),
+        "query": request.GET.urlencode(), "list_panels": LIST_PANELS,
     })
 
 

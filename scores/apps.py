@@ -8,9 +8,10 @@ class ScoresConfig(AppConfig):
 
     def ready(self):
         from accounts import navigation
-        from customers.selectors import register_page_section
+        from customers.selectors import register_list_panel, register_page_section
 
         from .selectors import customer_scores_section
 
         navigation.register("scores:overview", _("Scores"), roles=navigation.MANAGERS, order=27)
         register_page_section(customer_scores_section)
+        register_list_panel("scores:list_distribution")

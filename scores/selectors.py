@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 import pandas as pd
-from django.db.models import Count, Sum
+from django.db.models import Count, F, IntegerField, Sum
+from django.db.models.functions import Cast, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -185,6 +186,7 @@ def customer_scores_section(customer, user) -> dict | None:
 
 # --- distributions (the scores page, segment profiles) ------------------------------------------------
 
+HISTOGRAM_BINS = 10
 LABELS = {"lifecycle": LifecycleStage, "intent_group": IntentGroup, "consultation": Consultation}
 
 
@@ -210,3 +212,41 @@ def distributions(summary: dict) -> list[dict]:
                        "rows": [{"label": label, "customers": count, "width": round(100 * count / largest, 1)}
                                 for label, count in rows]})
     return result
+
+
+def distributions_of(customers, run: ScoreRun) -> list[dict]:
+    """distributions() for some customers (a filtered customer list), counted in SQL over the run's rows."""
+    rows = CustomerScore.objects.filter(run=run, customer__in=customers.order_by().values("pk"))
+    summary = {}
+    for name in ("lifecycle", "intent_group", "consultation"):
+        summary[name] = {key: count for key, count in rows.values_list(name).annotate(n=Count("pk")).order_by()}
+    for name in ("churn_risk", "risk_preference"):
+        counts = [0] * HISTOGRAM_BINS
+        banded = rows.filter(**{f"{name}__isnull": False}).annotate(
+            band=Least(Cast(F(name) * HISTOGRAM_BINS, IntegerField()), HISTOGRAM_BINS - 1))
+        for band, count in banded.values_list("band").annotate(n=Count("pk")).order_by():
+            counts[int(band)] = count
+        summary[name] = {"bins": [round(step / HISTOGRAM_BINS, 2) for step in range(HISTOGRAM_BINS + 1)],
+                         "counts": counts}
+    return distributions(summary)
+
+
+def lifecycle_week_over_week(*, now=None) -> dict | None:
+    """Per lifecycle stage: customers now (published run), a week earlier (the last run published by
+    then), the change, and the moves into the stage over the runs of the last 7 days."""
+    now = now or timezone.now()
+    current = published_run()
+    if current is None:
+        return None
+    earlier = (ScoreRun.objects.filter(finished_at__lte=now - timedelta(days=7))
+               .exclude(status__in=[RunStatus.RUNNING, RunStatus.FAILED]).order_by("-finished_at", "-id").first())
+    moves = lifecycle_moves_since(7, now=now)
+    before = earlier.summary.get("lifecycle", {}) if earlier else {}
+    rows = []
+    for stage in LifecycleStage:
+        count = current.summary.get("lifecycle", {}).get(stage.value, 0)
+        previous = before.get(stage.value) if earlier else None
+        rows.append({"stage": stage.value, "label": stage.label, "customers": count, "week_ago": previous,
+                     "change": None if previous is None else count - previous,
+                     "moved_in": moves_into(stage.value, moves)})
+    return {"run": current, "earlier": earlier, "rows": rows}

@@ -3,6 +3,7 @@
 import logging
 import time
 from datetime import date
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -15,11 +16,10 @@ from core.services import enqueue, queue_job
 from . import compute
 from .inputs import read_inputs
 from .models import CustomerScore, RunStatus, ScoreRun, ScoreSettings
-from .selectors import current_settings, published_run, run_frame
+from .selectors import HISTOGRAM_BINS, current_settings, published_run, run_frame
 from .write import write_scores
 
 logger = logging.getLogger(__name__)
-HISTOGRAM_BINS = 10
 
 
 class ScoresRefused(ValueError):
@@ -122,7 +122,8 @@ def update_settings(*, by, **changes) -> ScoreSettings:
 
 def accept_lifecycle_suggestion(*, by, suggestion: dict) -> ScoreSettings:
     """Take the K-means suggestion's thresholds into the lifecycle rules."""
-    return update_settings(by=by, mature_value=suggestion["mature_value"], declining_trend=suggestion["declining_trend"])
+    return update_settings(by=by, mature_value=Decimal(str(suggestion["mature_value"])).quantize(Decimal("0.01")),
+                           declining_trend=float(suggestion["declining_trend"]))
 
 
 def queue_compute_scores(*, by, as_of: date | None = None):

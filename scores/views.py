@@ -1,16 +1,20 @@
 """The scores page: the published run, its distributions and churn model, the settings, the lifecycle suggestion."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
+from customers.filters import CustomerFilter
+from customers.selectors import customers_visible_to
 
 from . import services
 from .forms import ScoreSettingsForm
-from .selectors import current_settings, distributions, lifecycle_moves_since, published_run, recent_runs
+from .selectors import current_settings, distributions, distributions_of, lifecycle_moves_since, published_run, recent_runs
 from .suggest import lifecycle_suggestion
 
 
@@ -28,6 +32,16 @@ def overview(request):
         "suggestion": lifecycle_suggestion() if run else None, "settings": settings,
         "distributions": distributions(run.summary) if run else [],
     })
+
+
+@login_required
+def list_distribution(request):
+    """The score distributions of the customers a customer-list filter shows (loaded after the list)."""
+    run = published_run()
+    if run is None:
+        return HttpResponse("")
+    customers = CustomerFilter(request.GET, queryset=customers_visible_to(request.user)).qs
+    return render(request, "scores/_list_distribution.html", {"run": run, "distributions": distributions_of(customers, run)})
 
 
 @require_POST

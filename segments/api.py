@@ -109,6 +109,11 @@ class ProfileSerializer(serializers.Serializer):
     risk_level = ProfileRowSerializer(many=True)
     owner = ProfileRowSerializer(many=True)
     asset_tier = ProfileRowSerializer(many=True)
+    lifecycle = ProfileRowSerializer(many=True, help_text=_("Scored lifecycle stage (published score run)"))
+    intent_group = ProfileRowSerializer(many=True)
+    consultation = ProfileRowSerializer(many=True)
+    churn_risk = ProfileRowSerializer(many=True, help_text=_("Customers per fifth of churn risk"))
+    risk_preference = ProfileRowSerializer(many=True)
 
 
 class OverlapInput(serializers.Serializer):

@@ -6,6 +6,7 @@ from pyroaring import BitMap
 
 from accounts.models import Branch, User
 from customers.models import Customer, LifecycleStage
+from scores.models import Consultation, IntentGroup
 
 from . import engine
 from .models import Segment
@@ -62,7 +63,30 @@ def audience_profile(bitmap: BitMap) -> dict:
         "risk_level": rows(index.categorical["risk_level"], {}),
         "owner": rows(index.categorical["owner"], owners),
         "asset_tier": rows(tiers, {}, keep_order=True),
+        # Scores of the published run (empty before the first run).
+        "lifecycle": rows(_in_order(index.scores.choices.get("lifecycle", {}), LifecycleStage.values, universe),
+                          dict(LifecycleStage.choices), keep_order=True),
+        "intent_group": rows(_in_order(index.scores.choices.get("intent_group", {}), IntentGroup.values, universe),
+                             dict(IntentGroup.choices), keep_order=True),
+        "consultation": rows(_in_order(index.scores.choices.get("consultation", {}), Consultation.values, universe),
+                             dict(Consultation.choices)),
+        "churn_risk": rows(_bands(index.scores.numeric.get("churn_risk"), universe), {}, keep_order=True),
+        "risk_preference": rows(_bands(index.scores.numeric.get("risk_preference"), universe), {}, keep_order=True),
     }
+
+
+def _in_order(values: dict, order, universe: BitMap) -> dict:
+    """Score bitmaps in the choices' order, without customers deleted since the run."""
+    return {key: values[key] & universe for key in order if key in values}
+
+
+def _bands(column, universe: BitMap, steps: int = 5) -> dict:
+    """Customers per fifth of a 0–1 score (the last band includes 1)."""
+    if column is None:
+        return {}
+    edges = [step / steps for step in range(steps + 1)]
+    return {f"{low:.1f}–{high:.1f}": column.range(low, True, high, high == 1.0) & universe
+            for low, high in zip(edges, edges[1:], strict=False)}
 
 
 def moved_sharply(*, days: int = 7, share: float = 0.2, least: int = 50) -> list[dict]:

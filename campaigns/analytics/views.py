@@ -22,6 +22,7 @@ from core.exports import csv_response, xlsx_response
 from core.params import object_id
 from core.selectors import jobs_visible_to
 from customers.importing import ImportFileError
+from scores.selectors import lifecycle_week_over_week
 
 PRESETS = [("4w", _("Last 4 weeks")), ("12w", _("Last 12 weeks")), ("year", _("This year")), ("all", _("All time"))]
 
@@ -74,7 +75,7 @@ def dashboard(request):
         "period": period, "label": period.label if period else label, "query": request.GET.urlencode(),
         "counted": _what_is_counted(campaigns),
         "campaign_choices": Campaign.objects.exclude(launched_at=None).order_by("name").values_list("pk", "name"),
-        "chosen": chosen,
+        "chosen": chosen, "lifecycle": lifecycle_week_over_week(),
     })
 
 

@@ -140,3 +140,14 @@ def test_the_rule_pages_preview_save_and_show_history(db, manager, client, djang
     assert client.get("/auto-tags/", follow=False).status_code == 200
     client.force_login(UserFactory(role="account_manager"))
     assert client.get("/auto-tags/").status_code == 403
+
+
+def test_deleting_from_the_page_needs_the_slug_typed(db, manager, client):
+    CustomerFactory(assets=200_000)
+    engine.reset()
+    rule = services.save_rule(name="Rich", slug="rich", text="assets >= 100000", by=manager)
+    client.force_login(manager)
+    assert client.post(f"/auto-tags/{rule.pk}/delete/", {"confirm": "ric"}).status_code == 302
+    assert TagRule.objects.filter(pk=rule.pk).exists()
+    client.post(f"/auto-tags/{rule.pk}/delete/", {"confirm": "rich"})
+    assert not TagRule.objects.exists() and Tag.objects.get(slug="rich").source == Tag.Source.MANUAL

@@ -2,13 +2,17 @@
 manager's objects. A new URL that is not in the table below fails the completeness test."""
 
 import uuid
+from datetime import date
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from autotags.models import TagRule
 from campaigns.models import SavedTaskView
 from core.models import Job
 from customers.models import BulkChange
+from scores.models import CustomerScore, RunStatus, ScoreRun
 from segments.services import save_segment
 from tests.factories import CampaignFactory, CustomerFactory, ProductFactory, TagFactory, TaskFactory
 
@@ -22,7 +26,7 @@ PUBLIC = {"schema", "api-docs"}
 # A saved view is its owner's alone, and only its assignee starts a task, whatever the role.
 PERSONAL = {"campaigns:delete_view", "campaigns:start_task"}
 POST_ONLY = {"customers:customer_tags", "campaigns:delete_view", "campaigns:outcome", "campaigns:start_task",
-             "customers:bulk_change_undo"}
+             "customers:bulk_change_undo", "scores:recompute", "scores:accept_suggestion", "autotags:delete"}
 
 PAGES = {
     "home": (ALL, {}),
@@ -54,6 +58,11 @@ PAGES = {
     "activity:products": (ALL, {}), "activity:product": (ALL, {"code": "product"}),
     "activity:import": (MANAGERS, {}), "activity:import_status": (MANAGERS, {"job_id": "activity_job"}),
     "activity:import_errors": (MANAGERS, {"job_id": "activity_job"}),
+    # Scores: the page and its actions for managers; the customer list's score panel counts visible customers.
+    "scores:overview": (MANAGERS, {}), "scores:recompute": (MANAGERS, {}), "scores:accept_suggestion": (MANAGERS, {}),
+    "scores:list_distribution": (ALL, {}),
+    "autotags:rules": (MANAGERS, {}), "autotags:new": (MANAGERS, {}), "autotags:rule": (MANAGERS, {"pk": "rule"}),
+    "autotags:delete": (MANAGERS, {"pk": "rule"}),
 }
 
 API = [  # (method, path template, rule)
@@ -74,6 +83,7 @@ API = [  # (method, path template, rule)
     ("get", "/api/v1/products/{product}/", ALL), ("patch", "/api/v1/products/{product}/", MANAGERS),
     ("get", "/api/v1/transactions/", ALL), ("post", "/api/v1/transactions/", MANAGERS),
     ("get", "/api/v1/events/", ALL), ("post", "/api/v1/events/", MANAGERS),
+    ("get", "/api/v1/scores/churn/model/", ALL), ("get", "/api/v1/customers/{bobs_customer}/scores/", OWN),
 ]
 
 
@@ -94,7 +104,20 @@ def objects(mia, alice, bob):
         "bobs_change": BulkChange.objects.create(action="add_tag", tag_slug="vip", by=bob, summary="Add tag vip").pk,
         "product": ProductFactory(code="FUND-A").code,
         "activity_job": Job.objects.create(kind="import_activity", created_by=mia, params={"kind": "events"}).pk,
+        "rule": TagRule.objects.create(name="Rich", tag=TagFactory(slug="rich", source="rule"), text="assets >= 1",
+                                       expression={"field": "assets", "op": "gte", "value": 1}).pk,
+        "run": _published_run(bobs_customer),
     }
+
+
+def _published_run(customer) -> int:
+    """A published score run with a churn model and the customer's row (the score API's objects)."""
+    run = ScoreRun.objects.create(as_of=date(2026, 1, 31), status=RunStatus.PUBLISHED, inputs={"settings": {}},
+                                  churn_model={"r": 0.2, "alpha": 4.0, "a": 0.8, "b": 2.4, "log_likelihood": -10.0,
+                                               "customers": 20}, finished_at=timezone.now())
+    CustomerScore.objects.create(run=run, customer=customer, lifecycle="potential", intent_group="bottom",
+                                 consultation="self_directed")
+    return run.pk
 
 
 def _names(resolver: URLResolver, namespace: str = "") -> set[str]:
