@@ -7,7 +7,8 @@ machines get the same history, and written set-based (COPY on PostgreSQL).
 - Transactions: per customer a Poisson number (mean `per_customer`) over the last `days` days, more
   in recent months, fewer on weekends, a peak in the last days of each month and quarter (salary
   and quarter-end wealth pushes); products by a Zipf-like popularity; kinds buy 45 %, redeem 15 %,
-  sell 10 %, trade 15 %, deposit 10 %, withdraw 5 %; amounts lognormal by product type.
+  sell 10 %, trade 15 %, deposit 10 %, withdraw 5 %; amounts lognormal by product type. A third of
+  the customers lapsed 45–335 days ago (all their transactions are older).
 - Events: logins, failed logins, product views, app opens, account-opening failures.
 - Holdings: two snapshots (today − 35 and today − 3 days) of each holder's positions, the later one
   with market moves (some customers draw down 30 %+, for `asset_change_30d <= -0.3`).
@@ -33,6 +34,7 @@ TYPES = [  # type, how many, risk levels, median amount
     (ProductType.STOCK, 6, (4, 5), 15_000), (ProductType.INSURANCE, 4, (1, 2), 30_000),
     (ProductType.MARGIN, 2, (5,), 200_000), (ProductType.ADVISORY, 2, (3,), 10_000),
 ]
+LAPSED_SHARE = 0.3
 KINDS = np.array(["buy", "redeem", "sell", "trade", "deposit", "withdraw"])
 KIND_SHARES = [0.45, 0.15, 0.10, 0.15, 0.10, 0.05]
 EVENT_TYPES = np.array(["login", "app_open", "product_view", "login_failed", "account_opening_failed"])
@@ -90,10 +92,17 @@ def write_activity(customer_ids: np.ndarray, *, per_customer: float = 6.0, event
 
     per = rng.poisson(per_customer, size=len(customer_ids))
     owners = np.repeat(customer_ids, per)
+    # A third of the customers lapsed some time ago: their transactions all fall before that day, so
+    # the churn model and the lifecycle stages have dormant customers to find (as a real book has).
+    lapsed_for = np.where(rng.random(len(customer_ids)) < LAPSED_SHARE,
+                          rng.integers(45, days - 30, size=len(customer_ids)), 0)
+    owner_lapse = np.repeat(lapsed_for, per)
     for start in range(0, len(owners), chunk):
         part = owners[start:start + chunk]
         size = len(part)
+        lapse = owner_lapse[start:start + chunk]
         ages = rng.choice(days, size=size, p=day_weights)
+        ages = lapse + ages * (days - lapse) // days
         seconds = rng.integers(8 * 3600, 22 * 3600, size=size)
         which = rng.choice(len(products), size=size, p=_popularity(len(products)))
         kinds = rng.choice(KINDS, size=size, p=KIND_SHARES)

@@ -36,15 +36,17 @@ def log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.nda
     log_a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
     log_a2 = special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b) - special.gammaln(a + b + x)
     log_a3 = -(r + x) * np.log(alpha + T)
-    # A4 exists only for repeat buyers; where x = 0 its log is -inf and logaddexp leaves A3.
+    # A4 exists only for repeat buyers; where x = 0 its log is -inf and logaddexp leaves A3. Written
+    # b + (x − 1): with b near 0, b + x − 1 loses b to rounding (1 + 1e-16 == 1) and divides by zero.
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
+        log_a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + (x - 1), 1e-300)) - (r + x) * np.log(alpha + t_x),
                           -np.inf)
     return log_a1 + log_a2 + np.logaddexp(log_a3, log_a4)
 
 
-def fit(x, t_x, T) -> Fit:
-    """Maximum-likelihood estimates; parameters searched in log space (all four are positive)."""
+def fit(x, t_x, T, *, start: dict | None = None) -> Fit:
+    """Maximum-likelihood estimates; parameters searched in log space (all four are positive), from
+    `start` ({r, alpha, a, b}: the last run's estimates move little from day to day) if given."""
     x, t_x, T = (np.asarray(values, dtype=float) for values in (x, t_x, T))
     if len(x) == 0:
         raise ValueError("no customers to fit")
@@ -52,8 +54,10 @@ def fit(x, t_x, T) -> Fit:
     def negative(log_params):
         return -log_likelihood(np.exp(log_params), x, t_x, T).sum()
 
-    start = np.log([1.0, max(float(T.mean()), 1.0), 1.0, 1.0])
-    found = optimize.minimize(negative, start, method="Nelder-Mead",
+    guess = [1.0, max(float(T.mean()), 1.0), 1.0, 1.0]
+    if start and all(float(start.get(name, 0)) > 0 for name in ("r", "alpha", "a", "b")):
+        guess = [float(start[name]) for name in ("r", "alpha", "a", "b")]
+    found = optimize.minimize(negative, np.log(guess), method="Nelder-Mead",
                               options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20_000, "maxfev": 40_000})
     # A gradient-based polish from Nelder-Mead's point: the simplex alone stops at ~1e-4.
     polished = optimize.minimize(negative, found.x, method="L-BFGS-B")
@@ -68,7 +72,7 @@ def p_alive(model: Fit, x, t_x, T) -> np.ndarray:
     x, t_x, T = (np.asarray(values, dtype=float) for values in (x, t_x, T))
     ratio = np.exp((model.r + x) * (np.log(model.alpha + T) - np.log(model.alpha + t_x)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        odds = np.where(x > 0, model.a / np.maximum(model.b + x - 1, 1e-300) * ratio, 0.0)
+        odds = np.where(x > 0, model.a / np.maximum(model.b + (x - 1), 1e-300) * ratio, 0.0)
     return 1.0 / (1.0 + odds)
 
 
@@ -76,10 +80,10 @@ def expected_purchases(model: Fit, t: float, x, t_x, T) -> np.ndarray:
     """E[purchases in the next t weeks | x, t_x, T] (the paper's equation 10)."""
     x, t_x, T = (np.asarray(values, dtype=float) for values in (x, t_x, T))
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
-    hyper = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
-    first = (a + b + x - 1) / (a - 1)
+    hyper = special.hyp2f1(r + x, b + x, a + b + (x - 1), t / (alpha + T + t))
+    first = (a + b + (x - 1)) / (a - 1)
     second = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyper
     ratio = ((alpha + T) / (alpha + t_x)) ** (r + x)
     with np.errstate(divide="ignore", invalid="ignore"):
-        third = 1 + np.where(x > 0, a / np.maximum(b + x - 1, 1e-300) * ratio, 0.0)
+        third = 1 + np.where(x > 0, a / np.maximum(b + (x - 1), 1e-300) * ratio, 0.0)
     return first * second / third

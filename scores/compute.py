@@ -55,7 +55,7 @@ def purchase_history(inputs: Inputs) -> pd.DataFrame:
     }, index=tx.index)
 
 
-def churn(history: pd.DataFrame, *, seed: int = 0) -> tuple[pd.DataFrame, bgnbd.Fit | None]:
+def churn(history: pd.DataFrame, *, seed: int = 0, start: dict | None = None) -> tuple[pd.DataFrame, bgnbd.Fit | None]:
     """The model fitted on the purchasers (a seeded sample past FIT_SAMPLE: the estimates move by far
     less than the 1 % the CDNOW check allows, the fit's time by 5×), then P(alive), churn risk
     = 1 − P(alive) and the expected purchases in the next 90 days, for every purchaser."""
@@ -64,7 +64,7 @@ def churn(history: pd.DataFrame, *, seed: int = 0) -> tuple[pd.DataFrame, bgnbd.
                             dtype=float), None
     fitted_on = history if len(history) <= FIT_SAMPLE else history.sample(FIT_SAMPLE, random_state=seed)
     model = bgnbd.fit(fitted_on["repeat_purchases"], fitted_on["purchase_recency_weeks"],
-                      fitted_on["purchase_age_weeks"])
+                      fitted_on["purchase_age_weeks"], start=start)
     model = bgnbd.Fit(**{**model.as_dict(), "customers": len(fitted_on)})
     x, t_x, T = (history[name].to_numpy(dtype=float)
                  for name in ("repeat_purchases", "purchase_recency_weeks", "purchase_age_weeks"))
@@ -154,10 +154,11 @@ def lifecycle(inputs: Inputs, settings) -> pd.DataFrame:
                          "lifecycle": stage}, index=inputs.customers)
 
 
-def every_score(inputs: Inputs, settings) -> tuple[pd.DataFrame, bgnbd.Fit | None]:
-    """One row per customer with every score column of CustomerScore, and the churn model."""
+def every_score(inputs: Inputs, settings, *, start: dict | None = None) -> tuple[pd.DataFrame, bgnbd.Fit | None]:
+    """One row per customer with every score column of CustomerScore, and the churn model (its search
+    starting from `start`, the previous run's estimates, when given)."""
     history = purchase_history(inputs)
-    churned, model = churn(history)
+    churned, model = churn(history, start=start)
     frame = pd.DataFrame(index=inputs.customers)
     frame = frame.join(rfm(inputs)).join(history).join(churned).join(lifecycle(inputs, settings))
     frame = frame.join(intent(inputs, settings.intent_weights))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from django.db import connection
+from django.db import connection, transaction
 
 from activity.models import Event, Holding, Product, Transaction
 from customers.models import Customer
@@ -36,6 +36,15 @@ class Inputs:
 
 
 def read_inputs(as_of: date, settings) -> Inputs:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Room for the per-day hash aggregate of 20M transactions (this transaction only).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+        return _read_inputs(as_of, settings)
+
+
+def _read_inputs(as_of: date, settings) -> Inputs:
     return Inputs(
         as_of=as_of,
         customers=pd.Index(frame_of(f"SELECT id FROM {Customer._meta.db_table}", [], ["id"])["id"], dtype="int64"),

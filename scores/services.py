@@ -37,20 +37,25 @@ def compute_scores(*, as_of: date | None = None) -> ScoreRun:
     started = time.perf_counter()
     settings = current_settings()
     run = ScoreRun.objects.create(as_of=as_of, inputs={"settings": settings_snapshot(settings)})
+    stages = {}
     try:
+        mark = time.perf_counter()
         inputs = read_inputs(as_of, settings)
-        frame, model = compute.every_score(inputs, settings)
+        stages["read"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
         previous = published_run()
+        frame, model = compute.every_score(inputs, settings, start=previous.churn_model if previous else None)
         moves = _lifecycle_moves(previous, frame)
+        stages["compute"], mark = round(time.perf_counter() - mark, 2), time.perf_counter()
         with transaction.atomic():
             written = write_scores(run.pk, frame)
+            stages["write"] = round(time.perf_counter() - mark, 2)
             # Locked: two runs finishing together publish one after the other, never both.
             list(ScoreRun.objects.select_for_update().filter(status=RunStatus.PUBLISHED))
             ScoreRun.objects.filter(status=RunStatus.PUBLISHED).update(status=RunStatus.SUPERSEDED)
             run.status = RunStatus.PUBLISHED
             run.finished_at = timezone.now()
             run.took_seconds = round(time.perf_counter() - started, 3)
-            run.inputs = {**run.inputs, **inputs.counts(), "written": written}
+            run.inputs = {**run.inputs, **inputs.counts(), "written": written, "stages_s": stages}
             run.churn_model = model.as_dict() if model else {}
             run.summary = {**summarise(frame), "lifecycle_moves": moves,
                            "previous_run": previous.pk if previous else None}
@@ -60,7 +65,10 @@ def compute_scores(*, as_of: date | None = None) -> ScoreRun:
         ScoreRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, error=str(error)[:2000],
                                                   finished_at=timezone.now())
         raise
+    mark = time.perf_counter()
     _delete_old_rows(keep=run.pk)
+    stages["delete_old_rows"] = round(time.perf_counter() - mark, 2)
+    ScoreRun.objects.filter(pk=run.pk).update(inputs={**run.inputs, "stages_s": stages})
     # The auto-tag rules follow the new scores (by name: the autotags app sits above this one).
     transaction.on_commit(lambda: enqueue("autotags.jobs.apply_rules", "scores"))
     return run

@@ -14,22 +14,28 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.demo import USERS, ensure_demo_users
 from accounts.models import User
 from accounts.roles import Role
 from activity import demo as activity_demo
 from activity.models import Product
+from autotags import services as rule_services
+from autotags.models import RuleApplication, TagRule
 from campaigns import demo
 from campaigns.analytics import history, result_tags, stored
 from campaigns.lifecycle import services as campaign_services
 from campaigns.models import Campaign
 from customers.importing import import_customers
-from customers.models import Customer
+from customers.models import Customer, Tag
+from scores.services import compute_scores
 from segments.models import Segment
 from segments.services import save_segment
 
 BANK_FILE = Path(settings.BASE_DIR) / "data" / "bank-marketing" / "bank-full.csv"
+DEMO_RULES = [(gettext_lazy("Churn warning"), "churn-warning", "churn_risk >= 0.7"),
+              (gettext_lazy("High purchase intent"), "intent-top", "intent_group = top")]
 class Command(BaseCommand):
     help = "Load demo branches, users and the bank-marketing customers (safe to run again)."
 
@@ -45,6 +51,7 @@ class Command(BaseCommand):
         self.seed_activity()
         self.seed_campaign()
         self.replay_history()
+        self.seed_scores()
 
     def seed_activity(self) -> None:
         """50 products and a year of synthetic transactions, events and holdings for the bank customers."""
@@ -65,6 +72,21 @@ class Command(BaseCommand):
                 result_tags.tag_results(campaign=Campaign.objects.get(pk=campaign_id))
         self.stdout.write(_("History: %(created)d past contacts added (%(unchanged)d already there).") % {
             "created": report.tasks_created, "unchanged": report.unchanged})
+
+    def seed_scores(self) -> None:
+        """A score run over the demo activity, and two auto-tag rules on it (created once)."""
+        run = compute_scores()
+        self.stdout.write(_("Scores: run %(run)d for %(n)d customers in %(s).1f s.") % {
+            "run": run.pk, "n": run.inputs.get("written", 0), "s": run.took_seconds})
+        mia = User.objects.get(username="mia")
+        for name, slug, text in DEMO_RULES:
+            rule = TagRule.objects.filter(tag__slug=slug).first()
+            if rule is None and not Tag.objects.filter(slug=slug).exists():
+                rule = rule_services.save_rule(name=str(name), slug=slug, text=text, by=mia)
+            if rule is not None:
+                applied = rule_services.apply_rule(rule=rule, reason=RuleApplication.Reason.SAVED)
+                self.stdout.write(_("Rule “%(name)s”: %(n)d customers carry %(tag)s.") % {
+                    "name": rule.name, "n": applied.members, "tag": slug})
 
     def seed_campaign(self) -> None:
         """A segment and a running campaign (launched once; a second run leaves them as they are)."""
