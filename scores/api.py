@@ -2,6 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -17,6 +18,8 @@ CHURN_MODEL = inline_serializer("ChurnModel", {
     "r": serializers.FloatField(), "alpha": serializers.FloatField(), "a": serializers.FloatField(),
     "b": serializers.FloatField(), "log_likelihood": serializers.FloatField(), "customers": serializers.IntegerField(),
     "as_of": serializers.DateField(), "fitted_at": serializers.DateTimeField(), "run": serializers.IntegerField(),
+    "at_bound": serializers.ListField(child=serializers.CharField(), help_text=gettext_lazy(
+        "Parameters the fit stopped at a bound of its search range (the data carry little signal for them).")),
 })
 SCORE = inline_serializer("CustomerScoreItem", many=True, fields={
     "name": serializers.CharField(), "label": serializers.CharField(),
@@ -39,7 +42,8 @@ class ChurnModelView(APIView):
         run = published_run()
         if run is None or not run.churn_model:
             raise NotFound(_("No churn model yet: run compute_scores once there are repeat purchases."))
-        return Response({**run.churn_model, "as_of": run.as_of, "fitted_at": run.finished_at, "run": run.pk})
+        return Response({"at_bound": [], **run.churn_model, "as_of": run.as_of, "fitted_at": run.finished_at,
+                         "run": run.pk})
 
 
 class CustomerScoresView(APIView):

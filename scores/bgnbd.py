@@ -16,6 +16,9 @@ import numpy as np
 from scipy import optimize, special
 
 
+LOW, HIGH = 1e-6, 1e6  # the parameters' search range
+
+
 @dataclass(frozen=True)
 class Fit:
     r: float
@@ -24,10 +27,11 @@ class Fit:
     b: float
     log_likelihood: float
     customers: int
+    at_bound: tuple[str, ...] = ()  # parameters the search stopped within 10× of a bound (no signal for them)
 
     def as_dict(self) -> dict:
         return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b,
-                "log_likelihood": self.log_likelihood, "customers": self.customers}
+                "log_likelihood": self.log_likelihood, "customers": self.customers, "at_bound": list(self.at_bound)}
 
 
 def log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -55,16 +59,22 @@ def fit(x, t_x, T, *, start: dict | None = None) -> Fit:
         return -log_likelihood(np.exp(log_params), x, t_x, T).sum()
 
     guess = [1.0, max(float(T.mean()), 1.0), 1.0, 1.0]
-    if start and all(float(start.get(name, 0)) > 0 for name in ("r", "alpha", "a", "b")):
+    if start and all(LOW < float(start.get(name, 0)) < HIGH for name in ("r", "alpha", "a", "b")):
         guess = [float(start[name]) for name in ("r", "alpha", "a", "b")]
-    found = optimize.minimize(negative, np.log(guess), method="Nelder-Mead",
+    # Bounded: on data without a dropout signal the likelihood keeps rising towards r, α → ∞ and
+    # a, b → 0, where gammaln differences of 1e17-sized numbers cancel to nonsense (a "log-likelihood" of
+    # 0); within 1e-6 … 1e6 every term stays exact to ~1e-9, and a fit that ends on a bound says so.
+    bounds = [(np.log(LOW), np.log(HIGH))] * 4
+    found = optimize.minimize(negative, np.log(guess), method="Nelder-Mead", bounds=bounds,
                               options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20_000, "maxfev": 40_000})
     # A gradient-based polish from Nelder-Mead's point: the simplex alone stops at ~1e-4.
-    polished = optimize.minimize(negative, found.x, method="L-BFGS-B")
+    polished = optimize.minimize(negative, found.x, method="L-BFGS-B", bounds=bounds)
     best = polished if polished.fun <= found.fun else found
     r, alpha, a, b = np.exp(best.x)
+    at_bound = [name for name, value in zip(("r", "alpha", "a", "b"), best.x, strict=True)
+                if min(abs(value - np.log(LOW)), abs(value - np.log(HIGH))) < np.log(10)]  # within 10×
     return Fit(r=float(r), alpha=float(alpha), a=float(a), b=float(b), log_likelihood=float(-best.fun),
-               customers=len(x))
+               customers=len(x), at_bound=tuple(at_bound))
 
 
 def p_alive(model: Fit, x, t_x, T) -> np.ndarray:

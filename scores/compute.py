@@ -65,7 +65,7 @@ def churn(history: pd.DataFrame, *, seed: int = 0, start: dict | None = None) ->
     fitted_on = history if len(history) <= FIT_SAMPLE else history.sample(FIT_SAMPLE, random_state=seed)
     model = bgnbd.fit(fitted_on["repeat_purchases"], fitted_on["purchase_recency_weeks"],
                       fitted_on["purchase_age_weeks"], start=start)
-    model = bgnbd.Fit(**{**model.as_dict(), "customers": len(fitted_on)})
+    model = bgnbd.Fit(**{**model.as_dict(), "customers": len(fitted_on), "at_bound": model.at_bound})
     x, t_x, T = (history[name].to_numpy(dtype=float)
                  for name in ("repeat_purchases", "purchase_recency_weeks", "purchase_age_weeks"))
     alive = bgnbd.p_alive(model, x, t_x, T)

@@ -98,13 +98,14 @@ def _churn(row, run) -> dict:
         return _score("churn_risk", _("Churn risk"), None, reason, {})
     last_purchase_days = round((row.purchase_age_weeks - row.purchase_recency_weeks) * 7)
     text = _("Churn risk %(risk).2f: last purchase %(days)d days ago, %(count)d purchase days in %(weeks).1f weeks, "
-             "P(alive) %(alive).2f; expected purchases in the next 90 days %(expected).2f.") % {
+             "P(alive) %(alive).2f; expected purchases in the next 90 days %(expected)s.") % {
         "risk": row.churn_risk, "days": last_purchase_days, "count": row.repeat_purchases + 1,
-        "weeks": row.purchase_age_weeks, "alive": row.p_alive, "expected": row.expected_purchases_90d}
+        "weeks": row.purchase_age_weeks, "alive": row.p_alive,
+        "expected": "—" if row.expected_purchases_90d is None else f"{row.expected_purchases_90d:.2f}"}
     return _score("churn_risk", _("Churn risk"), round(row.churn_risk, 4), text, {
         "frequency": row.repeat_purchases, "recency_weeks": round(row.purchase_recency_weeks, 4),
         "age_weeks": round(row.purchase_age_weeks, 4), "p_alive": round(row.p_alive, 4),
-        "expected_purchases_90d": round(row.expected_purchases_90d, 4),
+        "expected_purchases_90d": None if row.expected_purchases_90d is None else round(row.expected_purchases_90d, 4),
         "model": {key: model.get(key) for key in ("r", "alpha", "a", "b")}})
 
 

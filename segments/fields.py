@@ -113,5 +113,10 @@ FIELDS: dict[str, Field] = {field.name: field for field in [
     Field("risk_preference", _("Risk preference (0–1)"), "number", nullable=True, low=0, high=1),
     Field("consultation", _("Consultation dependency"), "choice", tuple(Consultation.values), nullable=True),
 ]}
+# Offered in the builder's suggestions beside the tags: one comparison per kind of field.
+EXAMPLES = ("assets >= 1000000", "age between 30 and 50", "recency_days > 90", "trades_30d >= 3",
+            "asset_change_30d <= -0.3", "bought(type = fund, 90d)", "did(login_failed, 7d) >= 3",
+            "churn_risk >= 0.7", "rfm_r >= 4", "intent_group = top", "lifecycle = declining",
+            "risk_preference >= 0.6", "consultation = consultation_reliant")
 ACTIVITY_FIELDS = ("recency_days", "trades_30d", "amount_30d", "asset_change_30d")
 PRODUCT_TYPES = tuple(ProductType.values)

@@ -20,6 +20,7 @@ from customers.models import Tag
 from . import exports, services
 from .editing import edit, parse_path
 from .expression import ExpressionError, parse, to_text
+from .fields import EXAMPLES
 from .forms import OverlapForm, SegmentForm
 from .models import Segment
 from .selectors import audience_profile, members_page, segments_list
@@ -54,6 +55,7 @@ def builder(request, pk=None):
     return render(request, "segments/builder.html", {
         "form": form, "segment": segment, "preview": _preview_context(form["text"].value() or ""),
         "tag_slugs": Tag.objects.order_by("slug").values_list("slug", flat=True)[:MAX_DATALIST_TAGS],
+        "field_examples": EXAMPLES,
     })
 
 

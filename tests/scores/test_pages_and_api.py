@@ -69,12 +69,15 @@ def test_the_scores_page_shows_the_run_saves_settings_and_accepts_the_suggestion
     form = {"rfm_window_days": 14, "intent_window_days": 30, "intent_weights": "login = 2\nproduct_view = 4",
             "risk_coefficients": "stock = 0.9\ndeposit = 0", "size_weight": 0.1, "churned_after_days": 200,
             "new_within_days": 60, "declining_trend": -0.25, "declining_idle_days": 60, "trend_days": 90,
-            "mature_value": 50_000, "consultation_window_days": 180}
+            "mature_value": 50_000, "consultation_window_days": 180, "purchase_kinds": "buy, trade",
+            "consultation_events": "consultation", "advisory_contract_events": "advisory_contract"}
     assert client.post("/scores/", form).status_code == 302
     settings.refresh_from_db()
     assert settings.rfm_window_days == 14 and settings.intent_weights == {"login": 2.0, "product_view": 4.0}
     bad = client.post("/scores/", {**form, "intent_weights": "login = lots"})
     assert bad.status_code == 200 and "Line 1" in bad.content.decode()
+    bad = client.post("/scores/", {**form, "purchase_kinds": "buy, gift"})
+    assert bad.status_code == 200 and "Kinds are some of" in bad.content.decode()
     settings.refresh_from_db()
     assert settings.intent_weights == {"login": 2.0, "product_view": 4.0}
 
