@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-
 LOW, HIGH = 1e-6, 1e6  # the parameters' search range
 
 
