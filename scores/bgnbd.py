@@ -49,26 +49,34 @@ def log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.nda
 
 def fit(x, t_x, T, *, start: dict | None = None) -> Fit:
     """Maximum-likelihood estimates; parameters searched in log space (all four are positive), from
-    `start` ({r, alpha, a, b}: the last run's estimates move little from day to day) if given."""
+    `start` ({r, alpha, a, b}: the last run's estimates move little from day to day) if given.
+
+    Customers with the same (x, t_x, T) share one likelihood term, weighted by how many they are
+    (days make whole weeks' sevenths, so most histories repeat). L-BFGS-B from the start; the
+    Nelder-Mead simplex only when that fails to converge."""
     x, t_x, T = (np.asarray(values, dtype=float) for values in (x, t_x, T))
     if len(x) == 0:
         raise ValueError("no customers to fit")
+    unique, weights = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
+    ux, ut_x, uT = unique[:, 0], unique[:, 1], unique[:, 2]
 
     def negative(log_params):
-        return -log_likelihood(np.exp(log_params), x, t_x, T).sum()
+        return -(weights * log_likelihood(np.exp(log_params), ux, ut_x, uT)).sum()
 
     guess = [1.0, max(float(T.mean()), 1.0), 1.0, 1.0]
     if start and all(LOW < float(start.get(name, 0)) < HIGH for name in ("r", "alpha", "a", "b")):
         guess = [float(start[name]) for name in ("r", "alpha", "a", "b")]
     # Bounded: on data without a dropout signal the likelihood keeps rising towards r, α → ∞ and
     # a, b → 0, where gammaln differences of 1e17-sized numbers cancel to nonsense (a "log-likelihood" of
-    # 0); within 1e-6 … 1e6 every term stays exact to ~1e-9, and a fit that ends on a bound says so.
+    # 0); within 1e-6 … 1e6 every term stays exact to ~1e-9, and a fit that ends near a bound says so.
     bounds = [(np.log(LOW), np.log(HIGH))] * 4
-    found = optimize.minimize(negative, np.log(guess), method="Nelder-Mead", bounds=bounds,
-                              options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20_000, "maxfev": 40_000})
-    # A gradient-based polish from Nelder-Mead's point: the simplex alone stops at ~1e-4.
-    polished = optimize.minimize(negative, found.x, method="L-BFGS-B", bounds=bounds)
-    best = polished if polished.fun <= found.fun else found
+    options = {"ftol": 1e-13, "gtol": 1e-9, "maxiter": 5_000}
+    best = optimize.minimize(negative, np.log(guess), method="L-BFGS-B", bounds=bounds, options=options)
+    if not best.success:
+        simplex = optimize.minimize(negative, np.log(guess), method="Nelder-Mead", bounds=bounds,
+                                    options={"xatol": 1e-8, "fatol": 1e-8, "maxfev": 8_000})
+        polished = optimize.minimize(negative, simplex.x, method="L-BFGS-B", bounds=bounds, options=options)
+        best = min((best, simplex, polished), key=lambda found: found.fun)
     r, alpha, a, b = np.exp(best.x)
     at_bound = [name for name, value in zip(("r", "alpha", "a", "b"), best.x, strict=True)
                 if min(abs(value - np.log(LOW)), abs(value - np.log(HIGH))) < np.log(10)]  # within 10×

@@ -15,7 +15,7 @@ from .models import Consultation, IntentGroup
 
 WEEK = 7.0
 FORECAST_DAYS = 90
-FIT_SAMPLE = 200_000  # customers the churn model is fitted on (a seeded sample beyond this)
+FIT_SAMPLE = 50_000  # customers the churn model is fitted on (a seeded sample beyond this)
 
 
 def quintile_scores(values: pd.Series) -> pd.Series:
@@ -56,8 +56,8 @@ def purchase_history(inputs: Inputs) -> pd.DataFrame:
 
 
 def churn(history: pd.DataFrame, *, seed: int = 0, start: dict | None = None) -> tuple[pd.DataFrame, bgnbd.Fit | None]:
-    """The model fitted on the purchasers (a seeded sample past FIT_SAMPLE: the estimates move by far
-    less than the 1 % the CDNOW check allows, the fit's time by 5×), then P(alive), churn risk
+    """The model fitted on the purchasers (a seeded sample past FIT_SAMPLE: 20 times the CDNOW sample
+    that fixes the paper's estimates, and ~3 s of fitting instead of ~13 s per 200k), then P(alive), churn risk
     = 1 − P(alive) and the expected purchases in the next 90 days, for every purchaser."""
     if len(history) < 10 or history["repeat_purchases"].sum() == 0:
         return pd.DataFrame(index=history.index, columns=["p_alive", "churn_risk", "expected_purchases_90d"],
