@@ -109,8 +109,15 @@ class ScoreRun(models.Model):
 class CustomerScore(models.Model):
     """One customer's scores in one run, with the inputs each came from (for the explanation)."""
 
-    run = models.ForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="scores", db_index=False)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="scores", db_index=False)
+    # No database constraints and no index by customer: a run writes a million rows at once, and the two
+    # foreign-key checks per row and a second index cost more than the rest of the write (measured,
+    # docs/benchmarks.md). Rows are only written by a run, for customers it has just read; a customer
+    # deleted since keeps an orphan row until the next run, which nothing reaches (the pages and the API
+    # look customers up first, the audience index intersects with the live customers).
+    run = models.ForeignKey(ScoreRun, on_delete=models.DO_NOTHING, related_name="scores", db_index=False,
+                            db_constraint=False)
+    customer = models.ForeignKey(Customer, on_delete=models.DO_NOTHING, related_name="scores", db_index=False,
+                                 db_constraint=False)
     # RFM (brokerage definition): days since the last transaction; transactions and amount in the window.
     recency_days = models.IntegerField(null=True)
     frequency = models.IntegerField(default=0)
@@ -139,7 +146,6 @@ class CustomerScore(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "customer"], name="customerscore_once_per_run")]
-        indexes = [models.Index(fields=["customer", "run"], name="customerscore_customer_idx")]
 
     @property
     def rfm_cell(self) -> str:

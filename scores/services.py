@@ -2,7 +2,7 @@
 
 import logging
 import time
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -20,6 +20,7 @@ from .selectors import HISTOGRAM_BINS, current_settings, published_run, run_fram
 from .write import write_scores
 
 logger = logging.getLogger(__name__)
+STALE_AFTER = timedelta(hours=2)  # beyond CELERY_TASK_TIME_LIMIT (1 h)
 
 
 class ScoresRefused(ValueError):
@@ -36,6 +37,9 @@ def compute_scores(*, as_of: date | None = None) -> ScoreRun:
     as_of = as_of or timezone.localdate()
     started = time.perf_counter()
     settings = current_settings()
+    # A run whose worker was killed stays "running"; after the task time limit it cannot be running.
+    ScoreRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER).update(
+        status=RunStatus.FAILED, error=_("Interrupted (its worker stopped)."), finished_at=timezone.now())
     run = ScoreRun.objects.create(as_of=as_of, inputs={"settings": settings_snapshot(settings)})
     stages = {}
     try:

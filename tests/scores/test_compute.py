@@ -262,3 +262,12 @@ def test_a_history_without_dropouts_gives_a_finite_fit():
     assert model.r / model.alpha == pytest.approx(0.5, rel=0.05)  # the purchase rate it was drawn with
     assert np.isfinite(bgnbd.expected_purchases(model, 13, x, t_x, age)).all()
     assert (bgnbd.p_alive(model, x, t_x, age) > 0.99).mean() > 0.9  # nobody left: nearly all alive
+
+
+def test_a_run_left_running_by_a_killed_worker_is_marked_failed_by_the_next(scored):
+    today, _history, first, _rows = scored
+    stale = ScoreRun.objects.create(as_of=today, status=RunStatus.RUNNING)
+    ScoreRun.objects.filter(pk=stale.pk).update(started_at=timezone.now() - timedelta(hours=3))
+    compute_scores(as_of=today)
+    stale.refresh_from_db()
+    assert stale.status == RunStatus.FAILED and "Interrupted" in stale.error
