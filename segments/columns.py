@@ -69,6 +69,13 @@ class NumericColumn:
         return result
 
 
+def comparison_bounds(op: str, number: float) -> tuple:
+    """(low, low_inclusive, high, high_inclusive) of `value <op> number` for NumericColumn.range."""
+    return {"eq": (number, True, number, True), "lt": (None, True, number, False),
+            "lte": (None, True, number, True), "gt": (number, False, None, True),
+            "gte": (number, True, None, True)}[op]
+
+
 def _sorted_range(ids: np.ndarray, values: np.ndarray, low, low_inclusive, high, high_inclusive,
                   buckets: list[BitMap] | None = None) -> BitMap:
     """The ids whose sorted values fall in the range; whole buckets are reused where given."""

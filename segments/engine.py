@@ -27,7 +27,7 @@ from customers import changes
 from customers.models import Customer, CustomerTag
 
 from .activity_index import ActivityIndex
-from .columns import NumericColumn, bitmap_of, read_frame
+from .columns import NumericColumn, bitmap_of, comparison_bounds, read_frame
 from .fields import ACTIVITY_FIELDS
 from .score_index import SCORE_FIELDS, ScoreIndex
 from .timebounds import birth_date_bounds, day_bounds
@@ -199,11 +199,7 @@ class AudienceIndex:
         if op == "between":
             return self._field(name, "gte", value[0], today) & self._field(name, "lte", value[1], today)
         if name == "assets":
-            number = float(value)
-            bounds = {"eq": (number, True, number, True), "lt": (None, True, number, False),
-                      "lte": (None, True, number, True), "gt": (number, False, None, True),
-                      "gte": (number, True, None, True)}[op]
-            return column.range(*bounds)
+            return column.range(*comparison_bounds(op, float(value)))
         if name == "age":
             low, low_inclusive, high, high_inclusive = birth_date_bounds(op, int(value), today)
             return column.range(

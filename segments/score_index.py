@@ -13,7 +13,7 @@ from pyroaring import BitMap
 from scores.models import CustomerScore
 from scores.selectors import published_run_id, run_frame
 
-from .columns import NumericColumn, bitmap_of
+from .columns import NumericColumn, bitmap_of, comparison_bounds
 
 NUMERIC_SCORES = ("churn_risk", "p_alive", "expected_purchases_90d", "rfm_r", "rfm_f", "rfm_m", "intent_score",
                   "risk_preference")
@@ -68,11 +68,7 @@ class ScoreIndex:
             return present - self.field(name, "eq", value, universe)
         if op == "between":
             return column.range(float(value[0]), True, float(value[1]), True)
-        number = float(value)
-        bounds = {"eq": (number, True, number, True), "lt": (None, True, number, False),
-                  "lte": (None, True, number, True), "gt": (number, False, None, True),
-                  "gte": (number, True, None, True)}[op]
-        return column.range(*bounds)
+        return column.range(*comparison_bounds(op, float(value)))
 
 
 def score_table() -> str:
