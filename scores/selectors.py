@@ -206,7 +206,7 @@ def distributions(summary: dict) -> list[dict]:
             rows = [(f"{bins[step]:.1f}–{bins[step + 1]:.1f}", count) for step, count in enumerate(found["counts"])]
         else:
             choices = LABELS.get(name)
-            order = list(choices.values) if choices else sorted(found, key=lambda key: int(key) if key.isdigit() else 0)
+            order = list(choices.values) if choices else sorted(found, key=float)
             rows = [(str(choices(key).label) if choices else key, found.get(key, 0)) for key in order if key in found]
         largest = max((count for _label, count in rows), default=0) or 1
         result.append({"name": name, "title": title,
@@ -219,8 +219,9 @@ def distributions_of(customers, run: ScoreRun) -> list[dict]:
     """distributions() for some customers (a filtered customer list), counted in SQL over the run's rows."""
     rows = CustomerScore.objects.filter(run=run, customer__in=customers.order_by().values("pk"))
     summary = {}
-    for name in ("lifecycle", "intent_group", "consultation"):
-        summary[name] = {key: count for key, count in rows.values_list(name).annotate(n=Count("pk")).order_by()}
+    for name in ("lifecycle", "intent_group", "consultation", "rfm_r", "rfm_f", "rfm_m"):
+        summary[name] = {str(key): count for key, count in rows.filter(**{f"{name}__isnull": False})
+                         .values_list(name).annotate(n=Count("pk")).order_by()}
     for name in ("churn_risk", "risk_preference"):
         counts = [0] * HISTOGRAM_BINS
         banded = rows.filter(**{f"{name}__isnull": False}).annotate(

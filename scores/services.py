@@ -93,7 +93,10 @@ def _lifecycle_moves(previous: ScoreRun | None, frame: pd.DataFrame) -> dict:
 def summarise(frame: pd.DataFrame) -> dict:
     """Counts per value of the group scores and a histogram of the continuous ones (for the pages)."""
     summary = {name: {str(key): int(count) for key, count in frame[name].value_counts().sort_index().items()}
-               for name in ("lifecycle", "intent_group", "consultation", "rfm_r", "rfm_f", "rfm_m")}
+               for name in ("lifecycle", "intent_group", "consultation")}
+    for name in ("rfm_r", "rfm_f", "rfm_m"):  # 1–5 (floats in the frame beside missing values)
+        summary[name] = {str(int(key)): int(count)
+                         for key, count in frame[name].dropna().value_counts().sort_index().items()}
     for name in ("churn_risk", "risk_preference"):
         values = frame[name].dropna().to_numpy(dtype=float)
         counts, _edges = np.histogram(values, bins=HISTOGRAM_BINS, range=(0.0, 1.0))

@@ -114,6 +114,9 @@ class ProfileSerializer(serializers.Serializer):
     consultation = ProfileRowSerializer(many=True)
     churn_risk = ProfileRowSerializer(many=True, help_text=_("Customers per fifth of churn risk"))
     risk_preference = ProfileRowSerializer(many=True)
+    rfm_r = ProfileRowSerializer(many=True)
+    rfm_f = ProfileRowSerializer(many=True)
+    rfm_m = ProfileRowSerializer(many=True)
 
 
 class OverlapInput(serializers.Serializer):

@@ -72,7 +72,16 @@ def audience_profile(bitmap: BitMap) -> dict:
                              dict(Consultation.choices)),
         "churn_risk": rows(_bands(index.scores.numeric.get("churn_risk"), universe), {}, keep_order=True),
         "risk_preference": rows(_bands(index.scores.numeric.get("risk_preference"), universe), {}, keep_order=True),
+        **{name: rows(_levels(index.scores.numeric.get(name), universe), {}, keep_order=True)
+           for name in ("rfm_r", "rfm_f", "rfm_m")},
     }
+
+
+def _levels(column, universe: BitMap) -> dict:
+    """Customers per score 1–5."""
+    if column is None:
+        return {}
+    return {level: column.range(level, True, level, True) & universe for level in range(1, 6)}
 
 
 def _in_order(values: dict, order, universe: BitMap) -> dict:

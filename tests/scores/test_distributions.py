@@ -66,3 +66,16 @@ def test_dashboard_shows_lifecycle_change_week_over_week(scored, manager, client
     now = CustomerScore.objects.filter(run=second, lifecycle="declining").count()
     section = page.split('data-stage="declining"')[1].split("</tr>")[0]
     assert f">{now}<" in section and f">{before}<" in section and f">{into_declining}<" in section
+
+
+def test_rfm_levels_are_counted_in_order_everywhere(scored, manager, client):  # noqa: F811
+    _today, _history, run, rows = scored
+    expected = Counter(row.rfm_r for row in rows.values() if row.rfm_r is not None)
+    assert run.summary["rfm_r"] == {str(level): expected[level] for level in sorted(expected)}
+    engine.reset()
+    segment = save_segment(name="All", text="assets >= 0", by=manager)
+    client.force_login(manager)
+    profile = client.get(f"/api/v1/segments/{segment.pk}/profile/").json()
+    assert [(row["key"], row["all"]) for row in profile["rfm_r"]] == sorted(expected.items())
+    panel = client.get("/scores/customers/distribution/").content.decode()
+    assert "RFM: R" in panel
