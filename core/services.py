@@ -50,11 +50,16 @@ def enqueue(task_name: str, *args, job_id=None, **options) -> bool:
     return True
 
 
+COALESCE_GRACE_S = 300
+
+
 def enqueue_coalesced(task_name: str, *args, key: str, countdown: int) -> bool:
     """Enqueue the task to run in `countdown` seconds unless one is already waiting: a burst of
     writes (a thousand API batches) becomes one run. The task calls `coalesced_run_started(key)`
     first, so a write after that start queues the next run."""
-    if not cache.add(f"coalesced:{key}", 1, timeout=countdown + 3600):
+    # The mark outlives the countdown by a few minutes only: if the message is lost (a broker restart,
+    # a purged queue), the next write after that queues a run again instead of waiting an hour.
+    if not cache.add(f"coalesced:{key}", 1, timeout=countdown + COALESCE_GRACE_S):
         return False
     sent = enqueue(task_name, *args, countdown=countdown)
     if not sent:
