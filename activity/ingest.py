@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.services import enqueue, enqueue_coalesced
-from core.validators import CONTROL_CHARACTERS
+from core.validators import CONTROL_CHARACTERS, refuse_unstorable_json
 from customers.importing import ImportFileError, RowErrors
 from customers.models import Customer
 
@@ -297,7 +298,8 @@ def _events(frame, errors, report, now):
         frame["properties"].fillna(""), frame["_extra"] if "_extra" in frame else [None] * len(frame), strict=True)]
     bad = np.array([value is None for value in properties], dtype=bool)
     errors.add(bad, "properties", frame["properties"].astype(str),
-               _("Properties must be a JSON object of at most %(n)d characters, e.g. {\"page\": \"fund-x\"}.")
+               _("Properties must be a JSON object of at most %(n)d characters, without control characters, "
+                 "e.g. {\"page\": \"fund-x\"}.")
                % {"n": MAX_PROPERTIES_CHARS})
     repeated = _first_of_each_id(errors, ids)
     valid = ~errors.bad & ~repeated
@@ -335,7 +337,11 @@ def _properties(text, extra) -> dict | None:
         return None
     if extra:
         value = {**{key: cell for key, cell in extra.items() if cell != ""}, **value}
-    if len(json.dumps(value, ensure_ascii=False)) > MAX_PROPERTIES_CHARS or CONTROL_CHARACTERS.search(json.dumps(value)):
+    if len(json.dumps(value, ensure_ascii=False)) > MAX_PROPERTIES_CHARS:
+        return None
+    try:
+        refuse_unstorable_json(value)  # json.dumps escapes control characters, so the text cannot be searched
+    except ValidationError:
         return None
     return value
 

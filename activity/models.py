@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.validators import refuse_control_characters
+from core.validators import refuse_control_characters, refuse_unstorable_json
 from customers.models import Customer
 
 
@@ -129,7 +129,7 @@ class Event(models.Model):
     type = models.CharField(_("type"), max_length=64)
     occurred_at = models.DateTimeField(_("occurred at"))
     occurred_on = models.DateField(_("day"))
-    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    properties = models.JSONField(_("properties"), default=dict, blank=True, validators=[refuse_unstorable_json])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

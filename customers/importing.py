@@ -415,6 +415,8 @@ def _extras(frame: pd.DataFrame, mapping: Mapping, errors: RowErrors) -> pd.Seri
         values = frame[column]
         errors.add(_looks_like_formula(values.str.strip()), column, values,
                    _("Looks like a spreadsheet formula; remove the leading = + - @ character."))
+        errors.add(values.str.contains(CONTROL_CHARACTERS), column, values,
+                   _("Contains an invisible control character; remove it."))
     records = frame[columns].to_dict("records")
     return pd.Series([{key: value for key, value in record.items() if value != ""} for record in records],
                      index=frame.index)

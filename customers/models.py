@@ -10,7 +10,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch
-from core.validators import refuse_control_characters
+from core.validators import refuse_control_characters, refuse_unstorable_json
 
 
 class Gender(models.TextChoices):
@@ -70,7 +70,7 @@ class Customer(models.Model):
         _("opted-out channels"), default=list, blank=True,
         help_text=_("Channels this customer refused, e.g. [\"sms\", \"phone\"]."),
     )
-    extra = models.JSONField(_("extra attributes"), default=dict, blank=True)
+    extra = models.JSONField(_("extra attributes"), default=dict, blank=True, validators=[refuse_unstorable_json])
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -4,9 +4,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from activity.models import ProductType
+from core.validators import refuse_unstorable_json
 from customers.models import Gender, LifecycleStage
 from scores.models import Consultation, IntentGroup
 
@@ -68,6 +70,10 @@ class Field:
             self.check_range(day, value)
             return day
         text = str(value)
+        try:
+            refuse_unstorable_json(text, path=self.name)
+        except ValidationError as error:
+            raise ValueProblem(error.messages[0]) from error
         if self.kind == "choice" and text not in self.choices:
             raise problem(_("%(field)s must be one of %(choices)s (got %(value)r)."))
         return text
