@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from activity.models import Event
 from core.validators import refuse_unstorable_json
+from customers.importing import import_customers
 from customers.models import Customer
 from segments.models import Segment
 from tests.factories import CustomerFactory
@@ -68,3 +69,12 @@ def test_an_expression_naming_an_unstorable_value_points_at_it(api_as, mia, path
     response = post_json(api_as(mia), path, text)
     assert response.status_code == 400 and "cannot be stored" in json.dumps(response.json())
     assert not Segment.objects.exists()
+
+
+def test_an_imported_extra_attribute_with_a_control_character_is_a_row_error(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_bytes(b"external_id,name,wechat_id\nC1,Zhang,wx\x07_1\nC2,Li,wx_2\n")
+    report = import_customers(path)
+    assert (report.created, report.rejected) == (1, 1)
+    assert report.errors[0]["column"] == "wechat_id" and "control character" in report.errors[0]["message"]
+    assert Customer.objects.get().extra == {"wechat_id": "wx_2"}
