@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -55,6 +57,7 @@ CLOCK_SKEW = timedelta(minutes=10)  # a source's clock may run a little ahead; b
 EVENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 MAX_PROPERTIES_CHARS = 4096
+DAY = pd.ArrowDtype(pa.date32())
 SCORES_AFTER_ACTIVITY = "scores-after-activity"  # the coalescing key scores.jobs.compute_scores clears
 
 
@@ -186,7 +189,8 @@ def _times(errors: RowErrors, values: pd.Series, column: str, now: datetime) -> 
                _("Not a valid time; use ISO 8601 such as 2026-11-30 09:30 or 2026-11-30T09:30:00+08:00."))
     errors.add(times > pd.Timestamp(now + CLOCK_SKEW), column, values, _("This time is in the future."))
     errors.add(times < pd.Timestamp("1900-01-01", tz="UTC"), column, values, _("This time is before 1900."))
-    local_days = times.dt.tz_convert(settings.TIME_ZONE).dt.date
+    # Calendar days as Arrow dates, not 10M datetime.date objects.
+    local_days = times.dt.tz_convert(settings.TIME_ZONE).dt.tz_localize(None).dt.floor("D").astype(DAY)
     return times, local_days
 
 
@@ -202,26 +206,34 @@ def _days(errors: RowErrors, values: pd.Series, column: str, *, required: bool, 
 
 
 def _customer_ids(errors: RowErrors, values: pd.Series, column: str) -> pd.Series:
-    wanted = sorted(set(values) - {""})
-    found = {}
+    wanted = values[values.ne("")].unique()
     if len(wanted) > 20_000:  # a big file names most customers: one read of the whole map is faster
-        found = dict(Customer.objects.values_list("external_id", "id").iterator(chunk_size=50_000))
+        pairs = list(Customer.objects.values_list("external_id", "id").iterator(chunk_size=50_000))
     else:
+        pairs, wanted = [], list(wanted)
         for start in range(0, len(wanted), 5000):
-            found.update(Customer.objects.filter(external_id__in=wanted[start:start + 5000])
-                         .values_list("external_id", "id"))
-    ids = values.map(found)
+            pairs += Customer.objects.filter(external_id__in=wanted[start:start + 5000]).values_list("external_id", "id")
+    ids = _looked_up(values, pairs)
     errors.add(values.ne("") & ids.isna(), column, values, _("No customer has this external id."))
     errors.add(values.eq(""), column, values, _("This value is required."))
     return ids
 
 
 def _product_ids(errors: RowErrors, values: pd.Series, column: str, *, required) -> pd.Series:
-    found = dict(Product.objects.filter(code__in=set(values) - {""}).values_list("code", "id"))
-    ids = values.map(found)
+    ids = _looked_up(values, Product.objects.filter(code__in=list(values[values.ne("")].unique())).values_list("code", "id"))
     errors.add(values.ne("") & ids.isna(), column, values, _("No product has this code."))
     errors.add(values.eq("") & required, column, values, _("This kind of transaction needs a product."))
     return ids
+
+
+def _looked_up(values: pd.Series, pairs) -> pd.Series:
+    """The id paired with each value (NA for none), hashed in Arrow: Series.map with a dict of 1M
+    external ids took 6.5 s per 1M rows, Arrow's index_in 0.6 s."""
+    keys = pa.array([key for key, _id in pairs], type=pa.large_string())
+    ids = np.fromiter((pk for _key, pk in pairs), dtype=np.int64, count=len(pairs))
+    positions = pc.index_in(pa.array(values, type=pa.large_string()), value_set=keys).fill_null(-1).to_numpy()
+    found = ids[np.maximum(positions, 0)] if len(ids) else np.zeros(len(values), np.int64)
+    return pd.Series(pd.array(found, dtype="Int64"), index=values.index).mask(positions < 0)
 
 
 def _first_of_each_id(errors: RowErrors, ids: pd.Series) -> np.ndarray:
@@ -278,7 +290,7 @@ def _transactions(frame, errors, report, now):
         if report.accepted and not buys.empty:
             # Campaigns promoting these products recompute their attributed conversions (by name:
             # the campaigns app sits above this one).
-            args = (sorted({int(pk) for pk in buys["product_id"]}), buys["occurred_at"].min().isoformat(),
+            args = (sorted(int(pk) for pk in buys["product_id"].unique()), buys["occurred_at"].min().isoformat(),
                     buys["occurred_at"].max().isoformat())
             transaction.on_commit(lambda: enqueue("campaigns.jobs.refresh_attribution", *args))
         _pause_for_failure_tests()
