@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.db.models import Count
 
-from customers.importing import ImportFileError, import_customers
+from customers.importing import ImportFileError, import_customers, read_table
 from customers.models import Customer, CustomerTag, Tag
 from tests.factories import BranchFactory, CustomerFactory, UserFactory
 
@@ -244,3 +244,15 @@ def test_the_command_writes_its_error_report_formula_safe(db, tmp_path):
     lines = report.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "Row,Line,Column,Value,Message"
     assert lines[1].startswith("1,2,email,'=HYPERLINK(1)")
+
+
+def test_a_whole_file_reads_cell_for_cell_as_a_preview_of_it_does(tmp_path):
+    """Whole files go through Arrow's reader, previews through pandas': the same text either way —
+    quoted delimiters, quotes and newlines, spaces kept, blank cells, CJK, a short row padded blank."""
+    path = write(tmp_path, 'external_id;name;note\r\nC1;"Zhang; ""San""";"two\nlines"\r\nC2;  李四 ;\r\n\r\nC3;Wang\r\n')
+    whole, preview = read_table(path), read_table(path, preview_rows=10)
+    assert whole.to_dict("records") == preview.to_dict("records") == [
+        {"external_id": "C1", "name": 'Zhang; "San"', "note": "two\nlines"},
+        {"external_id": "C2", "name": "  李四 ", "note": ""},
+        {"external_id": "C3", "name": "Wang", "note": ""}]
+    assert list(whole.dtypes) == list(preview.dtypes)
