@@ -3,14 +3,16 @@
 import math
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
 from activity.models import Event, Holding
-from scores import bgnbd
+from scores import bgnbd, compute
 from scores.models import CustomerScore, RunStatus, ScoreRun
 from scores.services import compute_scores
 from tests.factories import ProductFactory
@@ -73,9 +75,23 @@ def test_rfm_matches_a_plain_computation(scored):
         assert (row.recency_days, row.frequency) == (recency[pk], frequency[pk])
         assert row.monetary == pytest.approx(monetary[pk])
         assert row.rfm_r == quintile(recency, pk, lower_is_better=True)
-        assert row.rfm_f == quintile(frequency, pk)
-        assert row.rfm_m == quintile(monetary, pk)
+        assert row.rfm_f == (quintile(frequency, pk) if frequency[pk] else 1)  # nothing in the window: 1
+        assert row.rfm_m == (quintile(monetary, pk) if monetary[pk] else 1)
     assert {row.rfm_r for row in rows.values() if row.rfm_r} == {1, 2, 3, 4, 5}
+
+
+def test_nothing_in_the_window_scores_f_and_m_1_however_many_share_it():
+    """Half the customers idle for the window: mid-rank alone would place their tie at the 25th
+    percentile (score 2)."""
+    as_of = pd.Timestamp("2026-11-30")
+    transactions = pd.DataFrame({
+        "last_day": [as_of - pd.Timedelta(days=days) for days in (40, 50, 60, 70, 80, 1, 2, 3, 4, 5)],
+        "window_count": [0, 0, 0, 0, 0, 1, 2, 3, 4, 5],
+        "window_amount": [0.0] * 5 + [10.0, 20.0, 30.0, 40.0, 50.0]})
+    scores = compute.rfm(SimpleNamespace(transactions=transactions, as_of=as_of.date()))
+    assert compute.quintile_scores(transactions["window_count"]).iloc[0] == 2  # what mid-rank alone gives
+    assert list(scores["rfm_f"]) == [1, 1, 1, 1, 1, 3, 4, 4, 5, 5]
+    assert list(scores["rfm_m"]) == [1, 1, 1, 1, 1, 3, 4, 4, 5, 5]
 
 
 def _purchase_days(item) -> list:
