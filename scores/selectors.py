@@ -7,6 +7,7 @@ from django.db.models import Count, F, IntegerField, Sum
 from django.db.models.functions import Cast, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from activity.models import Event, Holding
 from customers.models import LifecycleStage
@@ -82,13 +83,21 @@ def _rfm(row, settings) -> dict:
     days = settings.get("rfm_window_days", 30)
     if row.rfm_r is None:
         return _score("rfm", _("RFM"), None, _("No transaction yet."), {"window_days": days})
-    text = _("RFM %(cell)s: last transaction %(recency)d days ago (R %(r)d), %(count)d transactions in %(days)d "
-             "days (F %(f)d), amount %(amount)s (M %(m)d).") % {
-        "cell": row.rfm_cell, "recency": row.recency_days, "r": row.rfm_r, "count": row.frequency, "days": days,
+    text = _("RFM %(cell)s: %(last)s (R %(r)d), %(count)s (F %(f)d), amount %(amount)s (M %(m)d).") % {
+        "cell": row.rfm_cell, "last": _days_ago(_("last transaction"), row.recency_days), "r": row.rfm_r,
+        "count": ngettext("%(count)d transaction in %(days)d days", "%(count)d transactions in %(days)d days",
+                          row.frequency) % {"count": row.frequency, "days": days},
         "f": row.rfm_f, "amount": f"{row.monetary:,.2f}", "m": row.rfm_m}
     return _score("rfm", _("RFM"), {"r": row.rfm_r, "f": row.rfm_f, "m": row.rfm_m, "cell": row.rfm_cell}, text,
                   {"recency_days": row.recency_days, "transactions": row.frequency, "amount": round(row.monetary, 2),
                    "window_days": days})
+
+
+def _days_ago(what: str, days: int) -> str:
+    """"last purchase today", "… 1 day ago", "… 94 days ago"."""
+    if days == 0:
+        return _("%(what)s today") % {"what": what}
+    return ngettext("%(what)s %(days)d day ago", "%(what)s %(days)d days ago", days) % {"what": what, "days": days}
 
 
 def _churn(row, run) -> dict:
@@ -97,10 +106,13 @@ def _churn(row, run) -> dict:
         reason = _("No purchase yet.") if row.repeat_purchases is None else _("The churn model could not be fitted.")
         return _score("churn_risk", _("Churn risk"), None, reason, {})
     last_purchase_days = round((row.purchase_age_weeks - row.purchase_recency_weeks) * 7)
-    text = _("Churn risk %(risk).2f: last purchase %(days)d days ago, %(count)d purchase days in %(weeks).1f weeks, "
-             "P(alive) %(alive).2f; expected purchases in the next 90 days %(expected)s.") % {
-        "risk": row.churn_risk, "days": last_purchase_days, "count": row.repeat_purchases + 1,
-        "weeks": row.purchase_age_weeks, "alive": row.p_alive,
+    purchase_days = row.repeat_purchases + 1
+    text = _("Churn risk %(risk).2f: %(last)s, %(count)s, P(alive) %(alive).2f; expected purchases in the next "
+             "90 days %(expected)s.") % {
+        "risk": row.churn_risk, "last": _days_ago(_("last purchase"), last_purchase_days),
+        "count": ngettext("%(count)d purchase day in %(weeks).1f weeks", "%(count)d purchase days in %(weeks).1f weeks",
+                          purchase_days) % {"count": purchase_days, "weeks": row.purchase_age_weeks},
+        "alive": row.p_alive,
         "expected": "—" if row.expected_purchases_90d is None else f"{row.expected_purchases_90d:.2f}"}
     return _score("churn_risk", _("Churn risk"), round(row.churn_risk, 4), text, {
         "frequency": row.repeat_purchases, "recency_weeks": round(row.purchase_recency_weeks, 4),

@@ -127,3 +127,17 @@ def test_account_managers_do_not_reach_the_scores_page(db, client):
     client.force_login(UserFactory(role="account_manager"))
     assert client.get("/scores/").status_code == 403
     assert client.post("/scores/recompute/").status_code == 403
+
+
+def test_explanations_say_one_transaction_and_today_in_english_and_chinese(db, client, manager):
+    product = ProductFactory(code="FUND-X", type="fund")
+    customer = CustomerFactory()
+    now = timezone.now()
+    Transaction.objects.create(external_id="t1", customer=customer, product=product, kind="buy", amount=Decimal(1000),
+                               occurred_at=now, occurred_on=timezone.localdate())
+    compute_scores(as_of=timezone.localdate())
+    client.force_login(manager)
+    rfm = client.get(f"/api/v1/customers/{customer.pk}/scores/").json()["scores"][0]["explanation"]
+    assert "last transaction today" in rfm and "1 transaction in 30 days" in rfm, rfm
+    chinese = client.get(f"/api/v1/customers/{customer.pk}/scores/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert "最近交易" in chinese["scores"][0]["explanation"] and "今天" in chinese["scores"][0]["explanation"]
