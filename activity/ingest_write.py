@@ -6,6 +6,7 @@ another batch with the same ids is written at the same moment.
 """
 
 import pandas as pd
+from django.conf import settings
 from django.db import connection
 
 from core.bulk import copy_rows, create_temp_table, drop_temp_tables
@@ -52,7 +53,16 @@ def insert_new(rows: pd.DataFrame, table: str) -> int:
                        "ON CONFLICT (external_id) DO NOTHING")
         inserted = cursor.rowcount
     drop_temp_tables(STAGE)
+    _refresh_statistics(table, inserted)
     return inserted
+
+
+def _refresh_statistics(table: str, changed: int) -> None:
+    """ANALYZE after a bulk write (as a customer import does): the audience index's patch and the score
+    inputs are planned on these statistics, and autovacuum gets to a 20M-row table late."""
+    if connection.vendor == "postgresql" and changed >= settings.IMPORT_ANALYZE_MIN_ROWS:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
 
 
 def upsert_holdings(rows: pd.DataFrame) -> tuple[int, int]:
@@ -72,4 +82,5 @@ def upsert_holdings(rows: pd.DataFrame) -> tuple[int, int]:
                        "ON CONFLICT (customer_id, product_id, as_of) DO NOTHING")
         created = cursor.rowcount
     drop_temp_tables(STAGE)
+    _refresh_statistics(table, created + updated)
     return created, updated

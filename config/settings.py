@@ -182,7 +182,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200")) * 1024 * 1024
 # Exports of more rows than this are written by a job and downloaded when complete (never cut short).
 EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", "20000"))
-# An import that writes at least this many customers or tag links ANALYZEs the two tables at once.
+# An import that writes at least this many customers or tag links (or activity rows) ANALYZEs the tables it wrote.
 IMPORT_ANALYZE_MIN_ROWS = int(os.environ.get("IMPORT_ANALYZE_MIN_ROWS", "10000"))
 MEDIA_ROOT = VAR_DIR / "media"
 

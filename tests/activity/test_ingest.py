@@ -204,3 +204,25 @@ def test_a_full_batch_of_bad_items_reports_every_one(db, api_as, mia):
     assert body["accepted"] == 0 and [item["index"] for item in body["rejected"]] == list(range(1000))
     assert set(body["rejected"][-1]["errors"]) == {"id", "customer", "type", "occurred_at", "properties"}
     assert len(body["rejected"][-1]["errors"]["id"]) == 2
+
+
+def test_a_large_activity_import_refreshes_the_planner_statistics_on_postgresql(db, tmp_path, catalogue, settings):
+    """As a customer import does (issue 21): the index patch and score inputs are planned on them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no ANALYZE-driven planner to speak of here")
+    CustomerFactory(external_id="c1")
+    at = timezone.now().isoformat()
+    path = tmp_path / "events.csv"
+    path.write_text("id,customer,type,occurred_at\n" + "".join(f"e{n},c1,login,{at}\n" for n in range(3)))
+    settings.IMPORT_ANALYZE_MIN_ROWS = 3
+    with CaptureQueriesContext(connection) as queries:
+        assert import_file(path, kind="events").accepted == 3
+    assert any(query["sql"] == "ANALYZE activity_event" for query in queries.captured_queries)
+    settings.IMPORT_ANALYZE_MIN_ROWS = 100
+    path.write_text("id,customer,type,occurred_at\n" + "".join(f"f{n},c1,login,{at}\n" for n in range(3)))
+    with CaptureQueriesContext(connection) as queries:
+        assert import_file(path, kind="events").accepted == 3
+    assert not any(query["sql"].startswith("ANALYZE") for query in queries.captured_queries)
