@@ -48,6 +48,10 @@ class Changes:
     # The reader's own transaction has uncommitted customer changes: what it reads now may be
     # rolled back, so an index built from it must not be shared with the rest of the process.
     uncommitted: bool = False
+    # Of customer_ids, those whose attributes or tags changed, and those whose activity did (a customer
+    # may be in both); a reader re-reads each part only for its own customers.
+    profile_ids: frozenset[int] = frozenset()
+    activity_ids: frozenset[int] = frozenset()
 
 
 def _epoch() -> tuple[str, datetime | None]:
@@ -77,7 +81,7 @@ def changes_since(position: Position, *, limit: int) -> Changes:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"SELECT pg_current_snapshot()::text, ARRAY(SELECT DISTINCT customer_id FROM {table} "
+                f"SELECT pg_current_snapshot()::text, ARRAY(SELECT DISTINCT ARRAY[customer_id, activity::int] FROM {table} "
                 "WHERE (txid >= pg_snapshot_xmin(%s::pg_snapshot)::text::bigint "
                 "AND NOT pg_visible_in_snapshot(txid::text::xid8, %s::pg_snapshot)) "
                 # A snapshot never lists its own transaction as running, so the reader's own
@@ -86,21 +90,24 @@ def changes_since(position: Position, *, limit: int) -> Changes:
                 f"EXISTS(SELECT 1 FROM {table} WHERE txid = pg_current_xact_id_if_assigned()::text::bigint)",
                 [position.mark, position.mark, limit + 1],
             )
-            mark, ids, uncommitted = cursor.fetchone()
+            mark, pairs, uncommitted = cursor.fetchone()
         else:
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
             mark = cursor.fetchone()[0]
-            cursor.execute(f"SELECT DISTINCT customer_id FROM {table} WHERE id > %s AND id <= %s LIMIT %s",
+            cursor.execute(f"SELECT DISTINCT customer_id, activity FROM {table} WHERE id > %s AND id <= %s LIMIT %s",
                            [position.mark, mark, limit + 1])
-            ids = [row[0] for row in cursor.fetchall()]
+            pairs = cursor.fetchall()
             uncommitted = False  # SQLite: see the rollback check below
             if mark < position.mark:  # rows this reader saw were rolled back (their ids will be reused)
-                ids = [None]
+                pairs = [(None, False)]
     now = Position(epoch=epoch, mark=mark, read_at=timezone.now())
     lost = epoch != position.epoch or (pruned_before is not None and pruned_before > position.read_at)
-    if lost or len(ids) > limit or None in ids:
+    ids = {pk for pk, _activity in pairs}
+    if lost or len(pairs) > limit or None in ids:
         return Changes(position=now, customer_ids=None, uncommitted=uncommitted)
-    return Changes(position=now, customer_ids=set(ids), uncommitted=uncommitted)
+    return Changes(position=now, customer_ids=ids, uncommitted=uncommitted,
+                   profile_ids=frozenset(pk for pk, activity in pairs if not activity),
+                   activity_ids=frozenset(pk for pk, activity in pairs if activity))
 
 
 def has_uncommitted_changes() -> bool:

@@ -223,6 +223,10 @@ class CustomerChange(models.Model):
     # row id alone orders changes.
     txid = models.BigIntegerField(db_default=0)
     at = models.DateTimeField(db_default=Now())
+    # Written by the activity tables' triggers: the customer's behaviour changed, not their attributes or
+    # tags, so an index patch re-reads only their activity (and a tag change never re-reads activity:
+    # that was 19.5 s of a 22.8 s patch of 25,000 customers at 1M).
+    activity = models.BooleanField(db_default=False)
 
     class Meta:
         indexes = [models.Index(fields=["txid"], name="customer_change_txid_idx"),

@@ -160,6 +160,13 @@ class ActivityIndex:
         index._dense, index._answers = {}, {}
         return index
 
+    def forgetting_answers(self) -> "ActivityIndex":
+        """The same data without the remembered answers: after a patch of attributes or tags only, some
+        answers (trades_30d = 0, did(…) = 0) depend on a universe that may have changed."""
+        index = copy.copy(self)
+        index._dense, index._answers = {}, {}
+        return index
+
     # --- evaluation ------------------------------------------------------------------------------
 
     def condition(self, node: dict, today: date, universe: BitMap, universe_ids: np.ndarray) -> BitMap:

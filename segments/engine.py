@@ -117,21 +117,34 @@ class AudienceIndex:
                     time.perf_counter() - started)
         return index
 
-    def patched(self, customer_ids: set[int], position: changes.Position, *, private: bool = False) -> "AudienceIndex":
-        """A new index where these customers are read afresh; bitmaps they do not touch are shared."""
-        changed = BitMap(customer_ids)
-        fresh = _read_customers(sorted(customer_ids))
-        fresh_ids = fresh.index.to_numpy()
+    def patched(self, customer_ids: set[int], position: changes.Position, *, private: bool = False,
+                profile_ids: set[int] | None = None, activity_ids: set[int] | None = None) -> "AudienceIndex":
+        """A new index where these customers are read afresh; bitmaps they do not touch are shared.
+
+        `profile_ids` / `activity_ids`: those of them whose attributes or tags / whose behaviour changed,
+        each part read again only for its own customers (None: that part for all of them)."""
+        profile_ids = set(customer_ids) if profile_ids is None else set(profile_ids)
         index = copy.copy(self)
         index.position, index.private = position, private
-        index.universe = (self.universe - changed) | bitmap_of(fresh_ids)
-        index.categorical = {name: _patched_bitmaps(self.categorical[name], changed, _value_bitmaps(fresh[name]))
-                             for name in CATEGORICAL}
-        index.tags = _patched_bitmaps(self.tags, changed, _read_tag_bitmaps(sorted(customer_ids)))
-        index.numeric = {name: column.patched(changed, fresh_ids, fresh[name].to_numpy(dtype=float))
-                         for name, column in self.numeric.items()}
-        index.activity = self.activity.patched(sorted(customer_ids), timezone.localdate())
-        index._universe_ids = None
+        removed = set()
+        if profile_ids:
+            changed = BitMap(profile_ids)
+            fresh = _read_customers(sorted(profile_ids))
+            fresh_ids = fresh.index.to_numpy()
+            removed = profile_ids - set(fresh_ids.tolist())
+            index.universe = (self.universe - changed) | bitmap_of(fresh_ids)
+            index.categorical = {name: _patched_bitmaps(self.categorical[name], changed, _value_bitmaps(fresh[name]))
+                                 for name in CATEGORICAL}
+            index.tags = _patched_bitmaps(self.tags, changed, _read_tag_bitmaps(sorted(profile_ids)))
+            index.numeric = {name: column.patched(changed, fresh_ids, fresh[name].to_numpy(dtype=float))
+                             for name, column in self.numeric.items()}
+            index._universe_ids = None
+        # A deleted customer's activity goes too (the cascade logs it as well; this does not rely on it).
+        behaviour = set(customer_ids) if activity_ids is None else set(activity_ids) | removed
+        if behaviour:
+            index.activity = self.activity.patched(sorted(behaviour), timezone.localdate())
+        else:
+            index.activity = self.activity.forgetting_answers()
         return index
 
     def refreshed(self) -> "AudienceIndex":
@@ -147,7 +160,9 @@ class AudienceIndex:
                 index = copy.copy(self)
                 index.position = news.position
         else:
-            index = self.patched(news.customer_ids, news.position, private=news.uncommitted)
+            # A tag or attribute change skips the activity reads, an activity change the others.
+            index = self.patched(news.customer_ids, news.position, private=news.uncommitted,
+                                 profile_ids=news.profile_ids, activity_ids=news.activity_ids)
         scores = index.scores.current()
         if scores is not index.scores:
             index = copy.copy(index) if index is self else index

@@ -4,18 +4,22 @@ naive SQL and a plain-Python reading of the same history, on random data and ran
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from activity.models import Product, Transaction
 from activity.services import ingest_batch
+from customers.models import Customer
+from customers.services import add_tag
 from segments import engine
 from segments.compiler import checked_expression, resolve
 from segments.expression import ExpressionError, from_json, parse, to_text
 from segments.naive import naive_ids
 from segments.services import preview
-from tests.factories import CustomerFactory, ProductFactory
+from tests.factories import CustomerFactory, ProductFactory, TagFactory
 from tests.segments.activity_data import EVENTS, PRODUCTS, behaviour_field, behaviour_matches, make_activity
 from tests.segments.conftest import make_customers
 from tests.segments.strategies import TAGS
@@ -168,3 +172,45 @@ def test_a_customer_who_bought_twice_is_counted_once_by_the_naive_count_too(db):
                                    "occurred_at": at} for n in range(3)])
     tree = resolve(parse("bought(FUND-A)"))
     assert naive_count(tree) == 1 == engine.evaluate(tree).count
+
+
+def _tables_read(queries) -> set[str]:
+    found = set()
+    for query in queries.captured_queries:
+        sql = query["sql"].lower()
+        if not sql.startswith("select"):
+            continue
+        found |= {table for table in ("activity_transaction", "activity_event", "activity_holding",
+                                      "customers_customertag") if table in sql}
+        if 'from "customers_customer"' in sql or "from customers_customer " in sql:
+            found.add("customers_customer")
+    return found
+
+
+def test_a_tag_change_patches_without_reading_activity_and_a_purchase_without_reading_tags(transactional_db, mia):
+    """The feed says where a change came from (19.5 s of a 22.8 s patch of 25,000 tagged customers at 1M
+    was re-reading their activity). Committed writes: a reader re-reads its own uncommitted ones every time."""
+    ProductFactory(code="FUND-A")
+    buyer, other = CustomerFactory(external_id="c1"), CustomerFactory(external_id="c2")
+    vip = TagFactory(slug="vip")
+    ingest_batch("transactions", [{"id": "t0", "customer": "c2", "product": "FUND-A", "kind": "buy",
+                                   "amount": "10", "occurred_at": timezone.now().isoformat()}])
+    assert preview(text="vip OR trades_30d = 0")["count"] == 1  # warm index: c1 has no trades
+    add_tag(tag=vip, customers=Customer.objects.filter(pk=other.pk), by=mia)
+    with CaptureQueriesContext(connection) as queries:
+        engine.current_index()  # the patch
+    assert "customers_customertag" in _tables_read(queries)
+    assert not {"activity_transaction", "activity_event", "activity_holding"} & _tables_read(queries)
+    assert preview(text="vip OR trades_30d = 0")["count"] == 2
+    assert preview(text="trades_30d = 0")["count"] == 1
+    CustomerFactory(external_id="c3")  # a new customer, no trades: an answer remembered before must not be reused
+    assert preview(text="trades_30d = 0")["count"] == 2
+
+    ingest_batch("transactions", [{"id": "t1", "customer": "c1", "product": "FUND-A", "kind": "buy",
+                                   "amount": "10", "occurred_at": timezone.now().isoformat()}])
+    with CaptureQueriesContext(connection) as queries:
+        engine.current_index()
+    assert "activity_transaction" in _tables_read(queries)
+    assert not {"customers_customertag", "customers_customer"} & _tables_read(queries)
+    assert preview(text="bought(FUND-A, 7d) AND NOT vip")["count"] == 1
+    assert buyer.pk in engine.evaluate(resolve(checked_expression(text="bought(FUND-A, 7d)"))).bitmap
