@@ -54,5 +54,6 @@ urlpatterns = [
     path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+handler403 = "core.errors.forbidden"
 handler404 = "core.errors.not_found"
 handler500 = "core.errors.server_error"

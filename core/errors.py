@@ -32,3 +32,13 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return page_not_found(request, exception)
+
+
+def forbidden(request, exception=None):
+    """handler403: a page the user's role does not open (an account manager on the segments page) says
+    so in their language, with a way back, instead of Django's bare "403 Forbidden"."""
+    message = str(exception or "") or _("Your role does not give access to this page. Ask a marketing manager if "
+                                        "you need it.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=403)
+    return HttpResponse(loader.get_template("error.html").render({"status": 403, "message": message}), status=403)

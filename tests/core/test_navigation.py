@@ -30,3 +30,11 @@ def test_alice_sees_her_due_tasks_as_a_badge(web_as, alice):
     request.user = alice
     entry = next(item for item in navigation(request)["navigation"] if item["url"] == "/campaigns/my-tasks/")
     assert entry["badge"] == 0
+
+
+def test_a_page_the_role_does_not_open_says_so_with_a_way_back(web_as, alice):
+    client = web_as(alice)
+    page = client.get("/segments/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 403
+    assert "Your role does not give access to this page" in page.content.decode() and 'href="/"' in page.content.decode()
+    assert "您的角色" in client.get("/segments/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
