@@ -6,10 +6,9 @@ another batch with the same ids is written at the same moment.
 """
 
 import pandas as pd
-from django.conf import settings
 from django.db import connection
 
-from core.bulk import copy_rows, create_temp_table, drop_temp_tables
+from core.bulk import analyze_after_bulk_write, copy_rows, create_temp_table, drop_temp_tables
 
 STAGE = "activity_stage"
 
@@ -53,16 +52,8 @@ def insert_new(rows: pd.DataFrame, table: str) -> int:
                        "ON CONFLICT (external_id) DO NOTHING")
         inserted = cursor.rowcount
     drop_temp_tables(STAGE)
-    _refresh_statistics(table, inserted)
+    analyze_after_bulk_write(table, changed=inserted)
     return inserted
-
-
-def _refresh_statistics(table: str, changed: int) -> None:
-    """ANALYZE after a bulk write (as a customer import does): the audience index's patch and the score
-    inputs are planned on these statistics, and autovacuum gets to a 20M-row table late."""
-    if connection.vendor == "postgresql" and changed >= settings.IMPORT_ANALYZE_MIN_ROWS:
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {table}")
 
 
 def upsert_holdings(rows: pd.DataFrame) -> tuple[int, int]:
@@ -82,5 +73,5 @@ def upsert_holdings(rows: pd.DataFrame) -> tuple[int, int]:
                        "ON CONFLICT (customer_id, product_id, as_of) DO NOTHING")
         created = cursor.rowcount
     drop_temp_tables(STAGE)
-    _refresh_statistics(table, created + updated)
+    analyze_after_bulk_write(table, changed=created + updated)
     return created, updated

@@ -6,6 +6,7 @@ touch a whole audience go through here instead of a Python loop.
 
 import io
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -97,3 +98,12 @@ def drop_temp_tables(*names: str) -> None:
     with connection.cursor() as cursor:
         for name in names:
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def analyze_after_bulk_write(*tables: str, changed: int) -> None:
+    """ANALYZE tables a bulk write changed by at least IMPORT_ANALYZE_MIN_ROWS rows (PostgreSQL): fresh
+    statistics now, not when autovacuum gets round to it — an index patch planned on stale ones
+    sequentially scanned 18M links (2.9–4.5 s instead of 0.55–0.81 s, issue 21)."""
+    if connection.vendor == "postgresql" and changed >= settings.IMPORT_ANALYZE_MIN_ROWS:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")

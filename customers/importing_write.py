@@ -7,11 +7,10 @@ import json
 from collections.abc import Callable
 
 import pandas as pd
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from core.bulk import copy_rows
+from core.bulk import analyze_after_bulk_write, copy_rows
 
 from .models import Customer, CustomerTag, Gender, LifecycleStage, Tag
 
@@ -110,10 +109,7 @@ def write_customers(out: pd.DataFrame, pairs: pd.DataFrame, *, by=None,
             )
             cursor.execute("DROP TABLE import_links")
         cursor.execute("DROP TABLE import_rows")
-        if connection.vendor == "postgresql" and created + updated + links_added >= settings.IMPORT_ANALYZE_MIN_ROWS:
-            # Fresh statistics now, not when autovacuum gets round to it: an index patch planned on
-            # stale ones sequentially scanned 18M links (2.9–4.5 s instead of 0.55–0.81 s, issue 21).
-            cursor.execute(f"ANALYZE {customers}, {links}")
+    analyze_after_bulk_write(customers, links, changed=created + updated + links_added)
     progress(len(out))
     return created, updated, len(out) - created - updated, links_added
 
