@@ -184,6 +184,9 @@ IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200")) * 1
 EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", "20000"))
 # An import that writes at least this many customers or tag links (or activity rows) ANALYZEs the tables it wrote.
 IMPORT_ANALYZE_MIN_ROWS = int(os.environ.get("IMPORT_ANALYZE_MIN_ROWS", "10000"))
+# The customer list reads the audience index only once this process has one; until then (and while
+# a rebuild is due) it answers by SQL and builds the index in a background thread.
+AUDIENCE_INDEX_BACKGROUND_BUILD = os.environ.get("AUDIENCE_INDEX_BACKGROUND_BUILD", "1") == "1"
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Internationalisation ---------------------------------------------------------------------

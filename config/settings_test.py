@@ -20,6 +20,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 # shared one across processes.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_EAGER_PROPAGATES = True
+# Every database test builds the index first (tests/conftest.py); no thread may hold a connection
+# to the test database past its test.
+AUDIENCE_INDEX_BACKGROUND_BUILD = False
 LOGGING["root"]["level"] = "WARNING"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

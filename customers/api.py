@@ -4,6 +4,8 @@ import json
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -20,6 +22,7 @@ from . import services
 from .filters import CustomerFilter
 from .import_jobs import queue_import
 from .importing import ENCODINGS, ImportFileError
+from .listing import listed_customers
 from .models import Channel, Customer, Tag
 from .selectors import customers_visible_to, tags_with_counts
 
@@ -93,6 +96,16 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def get_queryset(self):
         return customers_visible_to(self.request.user).prefetch_related("tag_links__tag").order_by("id")
+
+    def filter_queryset(self, queryset):
+        """A list is answered from the audience index where it can be (customers.listing); a filter
+        that does not validate is a 400, as DjangoFilterBackend answers it."""
+        if self.action != "list":
+            return super().filter_queryset(queryset)
+        filterset = DjangoFilterBackend().get_filterset(self.request, queryset, self)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return listed_customers(filterset, self.request.user, with_tags=True)
 
     def create(self, request, *args, **kwargs):
         if not is_manager(request.user):

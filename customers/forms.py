@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import account_managers
 from core.params import object_id
+from core.widgets import QuickSelect
 
 from .importing import ENCODINGS
 from .mapping import PRESETS, TARGETS
@@ -35,9 +36,10 @@ MAX_SELECTED = 1000  # ticked one by one; beyond it "all matching the filter" sa
 class BulkActionForm(forms.Form):
     ACTIONS = [("add_tag", _("Add tag")), ("remove_tag", _("Remove tag")), ("assign_owner", _("Assign account manager"))]
     action = forms.ChoiceField(choices=ACTIONS, label=_("Action"))
-    tag = forms.ModelChoiceField(queryset=Tag.objects.all(), to_field_name="slug", required=False, label=_("Tag"))
+    tag = forms.ModelChoiceField(queryset=Tag.objects.all(), to_field_name="slug", required=False, label=_("Tag"),
+                                 widget=QuickSelect)
     owner = forms.ModelChoiceField(queryset=account_managers(), to_field_name="username", required=False,
-                                   label=_("Account manager"))
+                                   label=_("Account manager"), widget=QuickSelect)
     ids = forms.CharField(required=False, widget=forms.HiddenInput)
     all_matching = forms.BooleanField(required=False, label=_("All customers matching the filter"))
 

@@ -6,7 +6,7 @@ from datetime import date
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models.functions import Now, Upper
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Branch
@@ -89,6 +89,11 @@ class Customer(models.Model):
             models.Index(fields=["owner", "id"]),
             models.Index(fields=["lifecycle_stage", "id"]),
             models.Index(fields=["assets"]),
+            # The list's search (customers.filters.search_condition): name and phone prefixes, e-mail
+            # in any case. Pattern operator classes let LIKE 'prefix%' use them under any collation.
+            models.Index(fields=["name"], name="customer_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["phone"], name="customer_phone_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(Upper("email"), name="customer_email_upper_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -26,6 +26,7 @@ from .filters import CustomerFilter
 from .forms import BulkActionForm, CustomerTagForm, ImportMappingForm, ImportUploadForm, TagForm, TagMergeForm
 from .import_jobs import ALLOWED_SUFFIXES, IMPORT_KIND, import_folder, queue_import_of_path
 from .importing import ImportFileError, read_table
+from .listing import listed_customers
 from .mapping import PRESETS, MappingError, build_mapping, default_mapping
 from .models import Tag
 from .selectors import (
@@ -48,7 +49,7 @@ XLSX_MAX_ROWS = 1_000_000
 def customer_list(request):
     """The filterable, sortable customer list with bulk actions."""
     customer_filter = CustomerFilter(request.GET, queryset=customers_visible_to(request.user))
-    table = CustomerTable(customer_filter.qs)
+    table = CustomerTable(listed_customers(customer_filter, request.user))
     configure_table(request, table, per_page=50)
     template = "customers/_customer_table.html" if request.htmx else "customers/list.html"
     return render(request, template, {

@@ -8,9 +8,11 @@ class SegmentsConfig(AppConfig):
 
     def ready(self):
         from accounts import navigation
-        from customers import tag_references
+        from customers import listing, tag_references
 
+        from .listing import AudienceListIndex
         from .tag_references import rename_in_segments, segments_naming
 
         navigation.register("segments:list", _("Segments"), roles=navigation.MANAGERS, order=40)
         tag_references.register(segments_naming, rename_in_segments)
+        listing.register_id_index(AudienceListIndex())

@@ -60,6 +60,32 @@ class NumericColumn:
         column.present = (self.base_present - masked) | bitmap_of(column.overlay_ids)
         return column
 
+    def ordered(self, members: BitMap) -> np.ndarray:
+        """Every member's id by ascending value (members without a value last), as an int64 array."""
+        wanted = np.asarray(members.to_array(), dtype=np.int64)
+        if not len(wanted):
+            return wanted
+        size = int(max(wanted[-1], self.ids.max(initial=0), self.overlay_ids.max(initial=0))) + 1
+        member = np.zeros(size, dtype=bool)
+        member[wanted] = True
+        if self.masked:
+            member_base = member.copy()
+            member_base[np.asarray(self.masked.to_array(), dtype=np.int64)] = False
+        else:
+            member_base = member
+        keep = member_base[self.ids]
+        base_ids, base_values = self.ids[keep].astype(np.int64), self.values[keep]
+        keep = member[self.overlay_ids]
+        overlay_ids, overlay_values = self.overlay_ids[keep].astype(np.int64), self.overlay_values[keep]
+        if len(overlay_ids):
+            at = np.searchsorted(base_values, overlay_values, side="right")
+            base_ids = np.insert(base_ids, at, overlay_ids)
+        if len(base_ids) < len(wanted):  # no value: last, in id order
+            valued = np.zeros(size, dtype=bool)
+            valued[base_ids] = True
+            base_ids = np.concatenate([base_ids, wanted[~valued[wanted]]])
+        return base_ids
+
     def range(self, low=None, low_inclusive=True, high=None, high_inclusive=True) -> BitMap:
         result = _sorted_range(self.ids, self.values, low, low_inclusive, high, high_inclusive, self.buckets)
         if self.masked:

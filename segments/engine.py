@@ -19,6 +19,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from pyroaring import BitMap
@@ -147,13 +148,14 @@ class AudienceIndex:
             index.activity = self.activity.forgetting_answers()
         return index
 
-    def refreshed(self) -> "AudienceIndex":
-        """This index if nothing changed since its position, else a patched or rebuilt one."""
+    def refreshed(self, *, rebuild: bool = True) -> "AudienceIndex | None":
+        """This index if nothing changed since its position, else a patched or rebuilt one (None when
+        a rebuild is due and `rebuild` is False)."""
         if self.position is None:
-            return AudienceIndex.built()
+            return AudienceIndex.built() if rebuild else None
         news = changes.changes_since(self.position, limit=PATCH_LIMIT)
         if news.customer_ids is None:
-            return AudienceIndex.built()
+            return AudienceIndex.built() if rebuild else None
         if not news.customer_ids:
             index = self
             if news.position != self.position:
@@ -225,6 +227,32 @@ class AudienceIndex:
         return column.range(None if start is None else start.timestamp(), True,
                             None if end is None else end.timestamp(), False)
 
+    def ordered_ids(self, members: BitMap, key: str, descending: bool, offset: int, limit: int, *,
+                    labels: dict | None = None) -> list[int]:
+        """`limit` of `members` from rank `offset`, ordered by id, a numeric column or a categorical one
+        (its keys sorted by `labels` where given: branch codes, usernames). As PostgreSQL orders: no
+        value last going up, first going down; descending is the exact reverse of ascending."""
+        total = len(members)
+        stop = min(offset + limit, total)
+        if offset >= stop:
+            return []
+        ranks = range(offset, stop) if not descending else range(total - 1 - offset, total - 1 - stop, -1)
+        if key == "id":
+            return [members[rank] for rank in ranks]
+        if key in self.numeric:
+            ordered = self.numeric[key].ordered(members)
+            return ordered[np.fromiter(ranks, dtype=np.int64)].tolist()
+        values = self.categorical[key]
+        keys = sorted((value for value in values if value is not None),
+                      key=lambda value: (labels or {}).get(value, value))
+        parts = [members & values[value] for value in keys]
+        if None in values:
+            parts.append(members & values[None])
+        missing = members - BitMap.union(BitMap(), *parts)  # members with a value no bitmap lists: none
+        if missing:
+            parts.append(missing)
+        return _ranked(parts, list(ranks))
+
     def assets_between(self, low: float | None, high: float | None) -> BitMap:
         """Customers with low <= assets < high (either bound may be open)."""
         return self.numeric["assets"].range(low, True, high, False)
@@ -246,6 +274,16 @@ class AudienceIndex:
                 "gte": lambda key: key >= value,
                 "between": lambda key: value[0] <= key <= value[1]}[op]
         return BitMap.union(BitMap(), *(bitmap for key, bitmap in values.items() if key is not None and test(key)))
+
+
+def _ranked(parts: list[BitMap], ranks: list[int]) -> list[int]:
+    """The ids at these ranks of the concatenation of parts (each in id order)."""
+    starts = np.cumsum([0] + [len(part) for part in parts])
+    result = []
+    for rank in ranks:
+        which = int(np.searchsorted(starts, rank, side="right")) - 1
+        result.append(parts[which][rank - int(starts[which])])
+    return result
 
 
 def _patched_bitmaps(bitmaps: dict, changed: BitMap, fresh: dict) -> dict:
@@ -312,6 +350,44 @@ def current_index() -> AudienceIndex:
         if not fresh.private:  # what the caller's own transaction may roll back stays with the caller
             _index = fresh
         return fresh
+
+
+def index_if_ready(*, wait_s: float = 0.5) -> AudienceIndex | None:
+    """The current index when this process can have it without a build, else None — the caller
+    answers another way (the customer list: SQL) while a build runs in the background
+    (AUDIENCE_INDEX_BACKGROUND_BUILD). A patch in progress is waited for up to `wait_s`."""
+    global _index
+    if not _lock.acquire(timeout=wait_s):
+        return None
+    try:
+        fresh = _index.refreshed(rebuild=False)
+        if fresh is None:
+            _build_in_background()
+            return None
+        if not fresh.private:
+            _index = fresh
+        return fresh
+    finally:
+        _lock.release()
+
+
+_background = threading.Lock()  # at most one background build per process
+
+
+def _build_in_background() -> None:
+    if not settings.AUDIENCE_INDEX_BACKGROUND_BUILD or not _background.acquire(blocking=False):
+        return
+
+    def build():
+        try:
+            current_index()
+        except Exception:
+            logger.exception("background build of the audience index failed")
+        finally:
+            connection.close()
+            _background.release()
+
+    threading.Thread(target=build, name="build-audience-index", daemon=True).start()
 
 
 def reset() -> None:
