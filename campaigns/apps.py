@@ -11,10 +11,12 @@ class CampaignsConfig(AppConfig):
         # What campaigns offer the apps below them, registered here so that they never import campaigns.
         from accounts import navigation
         from accounts.roles import Role
+        from core import export_jobs
         from customers import tag_references
         from customers.selectors import register_timeline_source
 
         from .lifecycle.tag_references import campaigns_naming, rename_in_campaigns
+        from .workspace import exports
         from .workspace.selectors import customer_timeline_events, due_now_count
         from .workspace.services import ensure_failure_reasons
 
@@ -24,6 +26,7 @@ class CampaignsConfig(AppConfig):
                             badge=due_now_count)
         navigation.register("campaigns:reports", _("Reports"), roles=navigation.MANAGERS, order=70)
         register_timeline_source(customer_timeline_events)
+        export_jobs.register_export(exports.EXPORT_NAME, exports.export_rows)
         tag_references.register(campaigns_naming, rename_in_campaigns)
         # The default failure reasons exist after every migrate (and every test-database flush).
         post_migrate.connect(lambda **kwargs: ensure_failure_reasons(), sender=self, weak=False,

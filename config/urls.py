@@ -48,6 +48,7 @@ urlpatterns = [
     path("", include("activity.urls")),
     path("scores/", include("scores.urls")),
     path("auto-tags/", include("autotags.urls")),
+    path("", include("core.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -131,6 +131,13 @@ def _xml_safe(value):
 
 def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> bytes:
     """The workbook itself (for a download or an e-mail attachment), formulas neutralised."""
+    buffer = io.BytesIO()
+    xlsx_write(buffer, sheets)
+    return buffer.getvalue()
+
+
+def xlsx_write(target, sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> None:
+    """Write the workbook to a path or a binary file (write-only mode: rows are not all held)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -139,6 +146,4 @@ def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> b
         sheet.append([_xml_safe(safe_cell(value)) for value in header])
         for row in rows:
             sheet.append([_cell(sheet, value) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(target)

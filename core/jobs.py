@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import export_jobs, services
 
 
 @shared_task
@@ -21,3 +21,8 @@ def ping(job_id: str) -> str:
     services.start_job(job_id=job_id, stage="ping")
     services.finish_job(job_id=job_id, result={"pong": True})
     return "pong"
+
+
+@shared_task(acks_late=True)  # redelivered if the worker dies mid-file: the job writes it again
+def write_export(job_id: str) -> dict:
+    return export_jobs.run_export(job_id=job_id)

@@ -1,6 +1,7 @@
 """Segments API: preview, saved segments, members and crowd overlap (/api/v1/segments/)."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -39,6 +40,10 @@ class PreviewOutput(serializers.Serializer):
     text = serializers.CharField()
     expression = serializers.JSONField()
     sample = serializers.ListField(child=serializers.DictField())
+    catching_up = serializers.BooleanField(help_text=gettext_lazy(
+        "True while a large change is being indexed: the count is as of `as_of`, the figure before it."))
+    as_of = serializers.DateTimeField(allow_null=True, help_text=gettext_lazy(
+        "When the counting index last caught up with the data."))
 
 
 class SegmentSerializer(serializers.ModelSerializer):
@@ -160,7 +165,7 @@ class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         data.is_valid(raise_exception=True)
         result = services.preview(expression=data.validated_data.get("expression"),
                                   text=data.validated_data.get("text") or None)
-        return Response(result)
+        return Response(PreviewOutput(result).data)
 
     @extend_schema(responses={200: CustomerSerializer(many=True)})
     @action(detail=True, methods=["get"])

@@ -15,7 +15,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,8 @@ class Audience:
     bitmap: BitMap
     took_ms: float = 0.0
     total: int | None = None  # customers in the index that answered (for the share)
+    catching_up: bool = False  # answered from the previous index while a rebuild runs (previews only)
+    as_of: datetime | None = None  # when the answering index last caught up with the change feed
 
     @property
     def count(self) -> int:
@@ -93,6 +95,7 @@ class AudienceIndex:
         self._universe_ids: np.ndarray | None = None
         self.built_at = 0.0
         self.private = False  # read inside a transaction with uncommitted customer changes: never shared
+        self.catching_up = False  # a copy handed out while a rebuild runs (current_index(previous_ok=True))
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -342,9 +345,22 @@ _lock = threading.Lock()  # one refresh at a time per process; readers of a publ
 _index = AudienceIndex()
 
 
-def current_index() -> AudienceIndex:
-    """This process's index, brought up to the latest committed data first."""
+def current_index(*, previous_ok: bool = False) -> AudienceIndex:
+    """This process's index, brought up to the latest committed data first.
+
+    `previous_ok` (previews): when the next step is a whole rebuild — a change too large to patch, the
+    feed pruned — answer from the index as it stood, marked `catching_up`, while the rebuild runs in the
+    background (AUDIENCE_INDEX_BACKGROUND_BUILD), instead of making every preview of every process wait
+    for it (a 100k-row import blocked previews for 40–46 s). Launches, exports and saved segments never
+    pass it: they wait for the exact index."""
     global _index
+    if previous_ok and settings.AUDIENCE_INDEX_BACKGROUND_BUILD and _index.position is not None:
+        fresh = index_if_ready()
+        if fresh is not None:
+            return fresh
+        previous = copy.copy(_index)
+        previous.catching_up = True
+        return previous
     with _lock:
         fresh = _index.refreshed()
         if not fresh.private:  # what the caller's own transaction may roll back stays with the caller
@@ -379,8 +395,13 @@ def _build_in_background() -> None:
         return
 
     def build():
+        global _index
         try:
-            current_index()
+            # Built outside the lock: readers keep patching and answering from the previous index
+            # meanwhile; the next refresh patches in what changed during the build.
+            fresh = AudienceIndex.built()
+            with _lock:
+                _index = fresh
         except Exception:
             logger.exception("background build of the audience index failed")
         finally:
@@ -397,9 +418,11 @@ def reset() -> None:
         _index = AudienceIndex()
 
 
-def evaluate(resolved: dict) -> Audience:
-    """The audience of a resolved expression, with the time the engine took."""
+def evaluate(resolved: dict, *, previous_ok: bool = False) -> Audience:
+    """The audience of a resolved expression, with the time the engine took (see current_index for
+    `previous_ok`)."""
     started = time.perf_counter()
-    index = current_index()
+    index = current_index(previous_ok=previous_ok)
     bitmap = index.evaluate(resolved)
-    return Audience(bitmap=bitmap, took_ms=(time.perf_counter() - started) * 1000, total=len(index.universe))
+    return Audience(bitmap=bitmap, took_ms=(time.perf_counter() - started) * 1000, total=len(index.universe),
+                    catching_up=index.catching_up, as_of=index.position.read_at if index.position else None)

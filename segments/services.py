@@ -19,15 +19,17 @@ from .models import Segment, SegmentCount
 SAMPLE_FIELDS = ("id", "external_id", "name", "branch__code", "owner__username", "assets", "lifecycle_stage")
 
 
-def audience_for(*, expression=None, text: str | None = None) -> tuple[dict, engine.Audience]:
-    """Read, check, resolve and evaluate an expression in either form."""
+def audience_for(*, expression=None, text: str | None = None, previous_ok: bool = False) -> tuple[dict, engine.Audience]:
+    """Read, check, resolve and evaluate an expression in either form (`previous_ok`: see
+    engine.current_index; for previews only)."""
     tree, positions = read_expression(expression=expression, text=text)
-    return tree, engine.evaluate(resolve(tree, positions))
+    return tree, engine.evaluate(resolve(tree, positions), previous_ok=previous_ok)
 
 
 def preview(*, expression=None, text: str | None = None, sample_size: int = 10) -> dict:
-    """Count, share of all customers, a sample, and the expression in both forms."""
-    tree, audience = audience_for(expression=expression, text=text)
+    """Count, share of all customers, a sample, and the expression in both forms. While a large change
+    is being indexed the count is the previous index's, and says so (`catching_up`, `as_of`)."""
+    tree, audience = audience_for(expression=expression, text=text, previous_ok=True)
     total = audience.total  # from the same index state as the count, with no second version check
     sample_ids = audience.sample(sample_size)
     rows = {row["id"]: row for row in Customer.objects.filter(pk__in=sample_ids).values(*SAMPLE_FIELDS)}
@@ -36,6 +38,7 @@ def preview(*, expression=None, text: str | None = None, sample_size: int = 10) 
         "share": round(audience.count / total, 6) if total else None,
         "expression": tree, "text": to_text(tree),
         "sample": [_sample_row(rows[pk]) for pk in sample_ids if pk in rows],
+        "catching_up": audience.catching_up, "as_of": audience.as_of,
     }
 
 

@@ -15,6 +15,4 @@ urlpatterns = [
     path("<int:pk>/refresh/", views.segment_refresh, name="refresh"),
     path("<int:pk>/delete/", views.segment_delete, name="delete"),
     path("<int:pk>/export.csv", views.segment_export, name="export"),
-    path("exports/<uuid:job_id>/", views.export_status, name="export_status"),
-    path("exports/<uuid:job_id>/download/", views.export_download, name="export_download"),
 ]

@@ -2,19 +2,17 @@
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
+from core import export_jobs
 from core.exports import csv_response
 from core.params import page_number
-from core.selectors import jobs_visible_to
 from customers.models import Tag
 
 from . import exports, services
@@ -159,30 +157,11 @@ def segment_export(request, pk):
     by a job and downloaded when complete (segments.exports)."""
     segment = get_object_or_404(Segment, pk=pk)
     bitmap = services.segment_audience(segment).bitmap
-    if len(bitmap) > settings.EXPORT_INLINE_MAX_ROWS:
+    if not export_jobs.fits_inline(len(bitmap)):
         job = exports.queue_segment_export(segment=segment, by=request.user, count=len(bitmap))
-        return redirect("segments:export_status", job_id=job.pk)
+        return redirect("core:export_status", job_id=job.pk)
     return csv_response(f"segment-{segment.pk}.csv", [str(name) for name in exports.HEADER],
                         exports.member_rows(bitmap))
-
-
-@manager_required
-def export_status(request, job_id):
-    job = get_object_or_404(jobs_visible_to(request.user, exports.EXPORT_KIND), pk=job_id)
-    template = "segments/_export_progress.html" if request.htmx else "segments/export_status.html"
-    return render(request, template, {"job": job})
-
-
-@manager_required
-def export_download(request, job_id):
-    """The written file, once its job has succeeded (until the daily purge removes it)."""
-    job = get_object_or_404(jobs_visible_to(request.user, exports.EXPORT_KIND), pk=job_id)
-    path = exports.export_path(job)
-    if job.state != job.State.SUCCEEDED or not path.exists():
-        messages.error(request, _("This export is not ready, or was removed after a day; export again."))
-        return redirect("segments:export_status", job_id=job.pk)
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=job.params.get("file_name", "segment.csv"),
-                        content_type="text/csv; charset=utf-8")
 
 
 @manager_required

@@ -18,11 +18,12 @@ from accounts.roles import is_account_manager
 from accounts.services import mark_queue_seen
 from campaigns.errors import CampaignError
 from campaigns.models import Campaign, SavedTaskView, Task
-from campaigns.workspace import services
-from campaigns.workspace.filters import TaskFilter, TaskQueueFilter
+from campaigns.workspace import exports, services
+from campaigns.workspace.filters import TaskQueueFilter
 from campaigns.workspace.forms import RESULT_PARTS, OutcomeForm, ReassignForm, SavedViewForm
 from campaigns.workspace.selectors import customer_tasks, new_since, queue_counts, tasks_visible_to
 from campaigns.workspace.tables import QueueTable, TaskTable
+from core import export_jobs
 from core.exports import csv_response
 from core.params import object_id
 from core.tables import configure_table
@@ -200,7 +201,7 @@ def _next_open(request, query: str, *, after):
 
 
 def _campaign_tasks(request, campaign):
-    return TaskFilter(request.GET, queryset=campaign.tasks.select_related("customer", "assignee"))
+    return exports.campaign_task_filter(campaign, request.GET)
 
 
 @manager_required
@@ -229,16 +230,10 @@ def campaign_tasks(request, pk):
 @manager_required
 def campaign_tasks_export(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    rows = _campaign_tasks(request, campaign).qs.order_by("id").values_list(
-        "id", "customer__external_id", "customer__name", "assignee__username", "group", "channel", "status",
-        "due_date", "contact_result", "response", "failure_reason", "amount", "completed_at")
-    header = [_("Task"), _("External id"), _("Customer"), _("Account manager"), _("Group"), _("Channel"), _("Status"),
-              _("Due"), _("Contact result"), _("Response"), _("Failure reason"), _("Amount"), _("Completed")]
-    stamp = timezone.localdate().isoformat()
-    zone = timezone.get_current_timezone()
-
-    def local(rows):  # times as the account managers lived them (TIME_ZONE), with the offset
-        for *values, completed in rows:
-            yield [*values, completed.astimezone(zone).isoformat(timespec="seconds") if completed else ""]
-
-    return csv_response(f"{campaign.slug}-tasks-{stamp}.csv", header, local(rows.iterator(chunk_size=5000)))
+    task_filter = exports.campaign_task_filter(campaign, request.GET)
+    count = task_filter.qs.count()
+    if not export_jobs.fits_inline(count):
+        job = exports.queue_task_export(campaign=campaign, query=request.GET, by=request.user, count=count)
+        return redirect("core:export_status", job_id=job.pk)
+    header, rows = exports.task_rows(task_filter)
+    return csv_response(exports.file_name(campaign), header, rows)

@@ -52,8 +52,8 @@ PAGES = {
     "campaigns:delete_view": (OWN, {"pk": "bobs_view"}), "campaigns:panel": (OWN, {"pk": "bobs_task"}),
     "campaigns:outcome": (OWN, {"pk": "bobs_task"}), "campaigns:start_task": (OWN, {"pk": "bobs_task"}),
     "customers:bulk_changes": (ALL, {}), "customers:bulk_change_undo": (OWN, {"pk": "bobs_change"}),
-    "segments:export_status": (MANAGERS, {"job_id": "export_job"}),
-    "segments:export_download": (MANAGERS, {"job_id": "export_job"}),
+    # An export's page and file are its requester's alone (alice: 404 for mia's).
+    "core:export_status": (OWN, {"job_id": "export_job"}), "core:export_download": (OWN, {"job_id": "export_job"}),
     # Everyone reads the catalogue; holder and buyer figures count the reader's visible customers only.
     "activity:products": (ALL, {}), "activity:product": (ALL, {"code": "product"}),
     "activity:import": (MANAGERS, {}), "activity:import_status": (MANAGERS, {"job_id": "activity_job"}),
@@ -97,7 +97,8 @@ def objects(mia, alice, bob):
         "bobs_customer": bobs_customer.pk, "tag": vip.pk,
         "job": Job.objects.create(kind="import_customers", created_by=mia).pk,
         "history_job": Job.objects.create(kind="import_history", created_by=mia).pk,
-        "export_job": Job.objects.create(kind="segment_export", created_by=mia, params={"segment": "VIP"}).pk,
+        "export_job": Job.objects.create(kind="export", created_by=mia, params={"title": "VIP", "export": "segment",
+                                                                               "file_name": "segment.csv"}).pk,
         "segment": save_segment(name="VIP", text="vip", by=mia).pk, "campaign": campaign.pk,
         "bobs_task": TaskFactory(campaign=campaign, customer=bobs_customer, assignee=bob).pk,
         "bobs_view": SavedTaskView.objects.create(user=bob, name="Mine", query="bucket=today").pk,
