@@ -246,8 +246,10 @@ class AudienceIndex:
             ordered = self.numeric[key].ordered(members)
             return ordered[np.fromiter(ranks, dtype=np.int64)].tolist()
         values = self.categorical[key]
+        # With labels, every key sorts as text: a branch or user deleted since the last build has no label
+        # and must not be compared as an int with the codes.
         keys = sorted((value for value in values if value is not None),
-                      key=lambda value: (labels or {}).get(value, value))
+                      key=(lambda value: str(labels.get(value, value))) if labels is not None else None)
         parts = [members & values[value] for value in keys]
         if None in values:
             parts.append(members & values[None])

@@ -143,3 +143,16 @@ def test_api_list_matches_the_sql_filter(crowd, mia, api_as):
 def test_api_list_refuses_a_bad_filter_with_the_field(mia, api_as):
     response = api_as(mia).get("/api/v1/customers/?risk_level=abc")
     assert response.status_code == 400 and "risk_level" in response.json()
+
+
+def test_sorting_by_branch_survives_a_deleted_branch(crowd, mia):
+    from accounts.models import Branch
+
+    listed = _listed("", mia)
+    listed.order_by("branch__code")[0:5]  # the index knows NORTH
+    north, south = Branch.objects.get(code="NORTH"), Branch.objects.get(code="SOUTH")
+    Customer.objects.filter(branch=north).update(branch=south)  # NORTH's bitmap is now empty, its key kept
+    north.delete()
+    ordered = _listed("", mia).order_by("-branch__code")
+    assert [_key(c, "-branch__code") for c in ordered[0:200]] == [
+        _key(c, "-branch__code") for c in _oracle("", mia, "-branch__code")]
