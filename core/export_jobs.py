@@ -67,11 +67,11 @@ def run_export(*, job_id: str) -> dict:
         counted = _counting(rows, job_id)
         if path.suffix == ".xlsx":
             xlsx_write(path, {job.params.get("title", "")[:31] or _("Export"): (header, counted)})
+            os.chmod(path, 0o600)  # openpyxl creates it with the process umask
         else:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as target:
                 target.writelines(csv_lines([str(name) for name in header], counted))
-        os.chmod(path, 0o600)
     except Exception:
         logger.exception("export %s failed", job_id)
         path.unlink(missing_ok=True)

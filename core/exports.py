@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from core.validators import CONTROL_CHARACTERS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 MONEY_FORMAT = "#,##0.00"
@@ -105,10 +106,7 @@ def write_row_errors(path, errors: Iterable[dict]) -> None:
 
 def xlsx_response(filename: str, sheets: dict[str, tuple[Sequence[str], Iterable[Sequence]]]) -> HttpResponse:
     """Write one or more sheets to an XLSX workbook in write-only (streaming) mode."""
-    response = HttpResponse(
-        xlsx_bytes(sheets),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    response = HttpResponse(xlsx_bytes(sheets), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from .export_jobs import EXPORT_KIND, export_path
+from .exports import XLSX_CONTENT_TYPE
 from .selectors import jobs_visible_to
 
 
@@ -26,7 +27,6 @@ def export_download(request, job_id):
     if job.state != job.State.SUCCEEDED or not path.exists():
         messages.error(request, _("This export is not ready, or was removed after a day; export again."))
         return redirect("core:export_status", job_id=job.pk)
-    content_type = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if path.suffix == ".xlsx"
-                    else "text/csv; charset=utf-8")
+    content_type = XLSX_CONTENT_TYPE if path.suffix == ".xlsx" else "text/csv; charset=utf-8"
     return FileResponse(open(path, "rb"), as_attachment=True, filename=job.params.get("file_name", path.name),
                         content_type=content_type)

@@ -8,7 +8,6 @@ Whatever the index cannot answer — no index built yet in this process, a sort 
 the SQL way, with the same results (tests/customers/test_listing.py compares the two).
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -37,7 +36,7 @@ class ListCriteria:
     risk_level: int | None = None
     assets_min: Decimal | None = None
     assets_max: Decimal | None = None
-    search: str = ""
+    search_ids: tuple[int, ...] | None = None  # whom the search text matches (None: no search)
     visible_to_owner: int | None = None  # an account manager sees her own customers only
 
 
@@ -49,7 +48,7 @@ class IndexedIds(Protocol):
 
 
 class IdIndex(Protocol):
-    def matching(self, criteria: ListCriteria, search_ids: Callable[[str], list[int]]) -> IndexedIds | None:
+    def matching(self, criteria: ListCriteria) -> IndexedIds | None:
         """The customers matching, or None when the index cannot answer now (not built yet)."""
 
 
@@ -62,7 +61,8 @@ def register_id_index(index: IdIndex) -> None:
 
 
 def criteria_from(cleaned: dict, user) -> ListCriteria:
-    """ListCriteria from CustomerFilter's cleaned data."""
+    """ListCriteria from CustomerFilter's cleaned data (a search is looked up here, by its indexes)."""
+    search = (cleaned.get("search") or "").strip()
     return ListCriteria(
         tag_ids=tuple(sorted(tag.pk for tag in cleaned.get("tag") or ())),
         branch_id=cleaned["branch"].pk if cleaned.get("branch") else None,
@@ -70,7 +70,7 @@ def criteria_from(cleaned: dict, user) -> ListCriteria:
         lifecycle_stage=cleaned.get("lifecycle_stage") or None,
         risk_level=int(cleaned["risk_level"]) if cleaned.get("risk_level") is not None else None,
         assets_min=cleaned.get("assets_min"), assets_max=cleaned.get("assets_max"),
-        search=(cleaned.get("search") or "").strip(),
+        search_ids=tuple(search_ids(search)) if search else None,
         visible_to_owner=None if is_manager(user) else user.pk,
     )
 
@@ -137,7 +137,7 @@ def listed_customers(customer_filter, user, *, with_tags: bool = False):
     if _index is None or not customer_filter.is_bound:
         return fallback
     customer_filter.form.is_valid()  # an invalid field is left out, as the SQL filter leaves it out
-    answer = _index.matching(criteria_from(customer_filter.form.cleaned_data, user), search_ids)
+    answer = _index.matching(criteria_from(customer_filter.form.cleaned_data, user))
     if answer is None:
         return fallback
     return IndexedCustomers(answer, fallback, with_tags=with_tags)

@@ -33,7 +33,7 @@ class IndexedIds:
 
 
 class AudienceListIndex:
-    def matching(self, criteria, search_ids) -> IndexedIds | None:
+    def matching(self, criteria) -> IndexedIds | None:
         index = engine.index_if_ready()
         if index is None:
             return None
@@ -48,8 +48,8 @@ class AudienceListIndex:
             low = None if criteria.assets_min is None else float(criteria.assets_min)
             high = None if criteria.assets_max is None else float(criteria.assets_max)
             parts.append(index.numeric["assets"].range(low, True, high, True))
-        if criteria.search:
-            parts.append(BitMap(search_ids(criteria.search)))
+        if criteria.search_ids is not None:
+            parts.append(BitMap(criteria.search_ids))
         if not parts:
             return IndexedIds(index, index.universe)
         parts.sort(key=len)  # narrow from the smallest
