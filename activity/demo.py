@@ -4,9 +4,14 @@ One generator for `seed_demo` (the bank-marketing customers, a small set) and th
 1M reference dataset, 20M transactions). Everything is drawn from numpy with a fixed seed, so two
 machines get the same history, and written set-based (COPY on PostgreSQL).
 - Products: 50, over every type, with risk levels that fit the type (deposits R1, stocks R4–R5 …).
+- Investor profiles: each customer is conservative, protection-minded, balanced, growth or aggressive,
+  drawn by their risk level (R1 mostly conservative, R5 mostly aggressive; no assessment: conservative
+  or protection). A profile prefers some product types; what a customer buys and holds is drawn 65 %
+  from their profile's types and 35 % by overall popularity — so products are bought together the way
+  a real book's are, and the recommendations have structure to find (and a popularity baseline to beat).
 - Transactions: per customer a Poisson number (mean `per_customer`) over the last `days` days, more
   in recent months, fewer on weekends, a peak in the last days of each month and quarter (salary
-  and quarter-end wealth pushes); products by a Zipf-like popularity; kinds buy 45 %, redeem 15 %,
+  and quarter-end wealth pushes); products by profile and Zipf-like popularity; kinds buy 45 %, redeem 15 %,
   sell 10 %, trade 15 %, deposit 10 %, withdraw 5 %; amounts lognormal by product type. A third of
   the customers lapsed 45–335 days ago (all their transactions are older).
 - Events: logins, failed logins, product views, app opens, account-opening failures.
@@ -39,6 +44,19 @@ KINDS = np.array(["buy", "redeem", "sell", "trade", "deposit", "withdraw"])
 KIND_SHARES = [0.45, 0.15, 0.10, 0.15, 0.10, 0.05]
 EVENT_TYPES = np.array(["login", "app_open", "product_view", "login_failed", "account_opening_failed"])
 EVENT_SHARES = [0.35, 0.30, 0.25, 0.08, 0.02]
+# Investor profiles: the product types each prefers (weights), and how likely each is per risk level.
+PROFILES = [
+    {"deposit": 3, "bond": 2, "wealth": 1},  # conservative
+    {"insurance": 3, "deposit": 1, "bond": 1},  # protection
+    {"wealth": 3, "bond": 1, "fund": 2},  # balanced
+    {"fund": 3, "stock": 2, "advisory": 1},  # growth
+    {"stock": 3, "margin": 2, "fund": 1},  # aggressive
+]
+PROFILE_BY_RISK = {  # risk level (0: no assessment) → probability of each profile
+    0: [0.6, 0.4, 0, 0, 0], 1: [0.55, 0.3, 0.15, 0, 0], 2: [0.25, 0.2, 0.45, 0.1, 0],
+    3: [0.1, 0.1, 0.4, 0.35, 0.05], 4: [0, 0.05, 0.2, 0.5, 0.25], 5: [0, 0, 0.1, 0.4, 0.5],
+}
+PROFILE_SHARE = 0.65  # of a customer's products drawn from their profile's types; the rest by popularity
 
 
 @transaction.atomic
@@ -61,6 +79,40 @@ def ensure_products() -> list[Product]:
 def _popularity(count: int) -> np.ndarray:
     weights = 1 / np.arange(1, count + 1) ** 0.9
     return weights / weights.sum()
+
+
+def _preferences(products: list[Product]) -> np.ndarray:
+    """Per profile, the probability of each product: its types' weights (popularity within a type),
+    mixed with overall popularity."""
+    popularity = _popularity(len(products))
+    rows = []
+    for weights in PROFILES:
+        liked = np.array([weights.get(str(product.type), 0) for product in products], dtype=float) * popularity
+        rows.append(PROFILE_SHARE * liked / liked.sum() + (1 - PROFILE_SHARE) * popularity)
+    return np.array(rows)
+
+
+def _profiles(customer_ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each customer's investor profile (an index into PROFILES), drawn by their risk level."""
+    from customers.models import Customer
+
+    risk = dict(Customer.objects.filter(pk__in=customer_ids.tolist()).values_list("pk", "risk_level")) \
+        if len(customer_ids) <= 50_000 else dict(Customer.objects.values_list("pk", "risk_level").iterator(10_000))
+    levels = np.array([risk.get(int(pk)) or 0 for pk in customer_ids])
+    profiles = np.zeros(len(customer_ids), dtype=np.int64)
+    for level, shares in PROFILE_BY_RISK.items():
+        chosen = levels == level
+        profiles[chosen] = rng.choice(len(PROFILES), size=int(chosen.sum()), p=shares)
+    return profiles
+
+
+def _choose_products(profiles: np.ndarray, preferences: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A product (an index) per row, drawn from the row's profile."""
+    which = np.zeros(len(profiles), dtype=np.int64)
+    for profile in range(len(preferences)):
+        rows = profiles == profile
+        which[rows] = rng.choice(preferences.shape[1], size=int(rows.sum()), p=preferences[profile])
+    return which
 
 
 def _day_weights(days: int, today) -> np.ndarray:
@@ -90,8 +142,11 @@ def write_activity(customer_ids: np.ndarray, *, per_customer: float = 6.0, event
     day_weights = _day_weights(days, today)
     counts = {"transactions": 0, "events": 0, "holdings": 0}
 
+    preferences = _preferences(products)
+    profiles = _profiles(customer_ids, np.random.default_rng(seed + 1))
     per = rng.poisson(per_customer, size=len(customer_ids))
     owners = np.repeat(customer_ids, per)
+    owner_profiles = np.repeat(profiles, per)
     # A third of the customers lapsed some time ago: their transactions all fall before that day, so
     # the churn model and the lifecycle stages have dormant customers to find (as a real book has).
     lapsed_for = np.where(rng.random(len(customer_ids)) < LAPSED_SHARE,
@@ -104,7 +159,7 @@ def write_activity(customer_ids: np.ndarray, *, per_customer: float = 6.0, event
         ages = rng.choice(days, size=size, p=day_weights)
         ages = lapse + ages * (days - lapse) // days
         seconds = rng.integers(8 * 3600, 22 * 3600, size=size)
-        which = rng.choice(len(products), size=size, p=_popularity(len(products)))
+        which = _choose_products(owner_profiles[start:start + chunk], preferences, rng)
         kinds = rng.choice(KINDS, size=size, p=KIND_SHARES)
         amounts = np.round(rng.lognormal(np.log(product_medians[which]) - 1.5, 0.9), 2)
         needs_product = np.isin(kinds, ["buy", "redeem", "sell"]) | (rng.random(size) < 0.5)
@@ -138,10 +193,11 @@ def write_activity(customer_ids: np.ndarray, *, per_customer: float = 6.0, event
         counts["events"] += _insert_new(frame, Event._meta.db_table)
         progress(f"events: {min(start + chunk, len(owners)):,} of {len(owners):,}")
 
-    holders = customer_ids[rng.random(len(customer_ids)) < 0.6]
+    holding = rng.random(len(customer_ids)) < 0.6
+    holders = customer_ids[holding]
     positions = rng.integers(1, 4, size=len(holders))
     owners = np.repeat(holders, positions)
-    which = rng.choice(len(products), size=len(owners), p=_popularity(len(products)))
+    which = _choose_products(np.repeat(profiles[holding], positions), preferences, rng)
     first = np.round(rng.lognormal(np.log(product_medians[which]), 0.8), 2)
     # Market moves and redemptions between the two snapshots; one holder in ten draws down 30 %+.
     move = np.where(rng.random(len(owners)) < 0.1, rng.uniform(0.2, 0.65, len(owners)),

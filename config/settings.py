@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "autotags",
     "segments",
     "campaigns",
+    "recommendations",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ from campaigns.lifecycle.views import home
 from campaigns.workspace.api import TaskViewSet
 from core.api import JobViewSet, SwaggerDocsView
 from customers.api import CustomerViewSet, TagViewSet
+from recommendations.api import AssociationRulesView, LookalikeView, NextBestView
 from scores.api import ChurnModelView, CustomerScoresView
 from segments.api import SegmentViewSet
 
@@ -34,6 +35,10 @@ api_urls = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("scores/churn/model/", ChurnModelView.as_view(), name="api-churn-model"),
     path("customers/<int:pk>/scores/", CustomerScoresView.as_view(), name="api-customer-scores"),
+    path("customers/<int:pk>/next-best/", NextBestView.as_view(), name="api-customer-next-best"),
+    path("recommendations/rules/", AssociationRulesView.as_view(), name="api-recommendation-rules"),
+    # Before the router: its segment detail route would take "lookalike" for an id.
+    path("segments/lookalike/", LookalikeView.as_view(), name="api-segment-lookalike"),
     path("", include(router.urls)),
 ]
 
@@ -48,6 +53,7 @@ urlpatterns = [
     path("", include("activity.urls")),
     path("scores/", include("scores.urls")),
     path("auto-tags/", include("autotags.urls")),
+    path("recommendations/", include("recommendations.urls")),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),

@@ -67,6 +67,17 @@ def register_list_panel(url_name: str) -> None:
         LIST_PANELS.append(url_name)
 
 
+# Panels about one customer that other apps fill (recommendations: the next best products), loaded by
+# htmx from the URL name given (it takes the customer's pk) on the customer page and beside the call
+# script in the work view.
+CUSTOMER_PANELS: list[str] = []
+
+
+def register_customer_panel(url_name: str) -> None:
+    if url_name not in CUSTOMER_PANELS:
+        CUSTOMER_PANELS.append(url_name)
+
+
 def customer_page_sections(customer: Customer, user) -> list[dict]:
     return [found for section in PAGE_SECTIONS if (found := section(customer, user)) is not None]
 

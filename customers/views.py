@@ -31,6 +31,7 @@ from .listing import listed_customers
 from .mapping import PRESETS, MappingError, build_mapping, default_mapping
 from .models import Tag
 from .selectors import (
+    CUSTOMER_PANELS,
     LIST_PANELS,
     customer_page_sections,
     customer_timeline,
@@ -146,7 +147,7 @@ def customer_detail(request, pk):
     return render(request, "customers/detail.html", {
         "customer": customer, "tag_links": tag_links_for(customer), "tag_form": CustomerTagForm(),
         "timeline": customer_timeline(customer, request.user),
-        "sections": customer_page_sections(customer, request.user),
+        "sections": customer_page_sections(customer, request.user), "customer_panels": CUSTOMER_PANELS,
     })
 
 

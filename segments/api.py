@@ -56,8 +56,8 @@ class SegmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Segment
         fields = ["id", "name", "description", "kind", "expression", "text", "count", "problem", "snapshot_at",
-                  "snapshot_count", "created_at", "updated_at"]
-        read_only_fields = ["id", "snapshot_at", "snapshot_count", "created_at", "updated_at"]
+                  "snapshot_count", "origin", "created_at", "updated_at"]
+        read_only_fields = ["id", "snapshot_at", "snapshot_count", "origin", "created_at", "updated_at"]
 
     def get_count(self, segment) -> int | None:
         return self._evaluated(segment)[0]

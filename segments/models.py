@@ -21,6 +21,10 @@ class Segment(models.Model):
     snapshot = models.BinaryField(_("snapshot members"), null=True, blank=True, editable=False)
     snapshot_at = models.DateTimeField(_("snapshot taken"), null=True, blank=True)
     snapshot_count = models.PositiveIntegerField(_("snapshot size"), null=True, blank=True)
+    # Where a snapshot's members came from when not from its expression — a lookalike model's pick
+    # (recommendations): {"kind": "lookalike", "seed_segment", "model_version", "features", …}. Such a
+    # segment's expression only describes it (NOT the seed); its members are never re-evaluated.
+    origin = models.JSONField(_("origin"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

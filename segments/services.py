@@ -50,7 +50,11 @@ def _sample_row(row: dict) -> dict:
 @transaction.atomic
 def save_segment(*, name: str, by=None, expression=None, text: str | None = None, description: str = "",
                  kind: str = Segment.Kind.DYNAMIC, segment: Segment | None = None) -> Segment:
-    """Create or update a segment; a snapshot segment freezes its members now."""
+    """Create or update a segment; a snapshot segment freezes its members now. A segment picked by a
+    model (a lookalike) keeps its members: only its name and description change."""
+    if segment is not None and segment.origin:
+        return _rename_picked(segment, name=name, description=description, kind=kind, expression=expression,
+                              text=text)
     tree, audience = audience_for(expression=expression, text=text)
     segment = segment or Segment(created_by=by)
     segment.name, segment.description, segment.kind = name, description, kind
@@ -59,6 +63,32 @@ def save_segment(*, name: str, by=None, expression=None, text: str | None = None
         _freeze(segment, audience.bitmap)
     else:
         segment.snapshot = segment.snapshot_at = segment.snapshot_count = None
+    segment.full_clean(exclude=["snapshot"])
+    segment.save()
+    return segment
+
+
+def _rename_picked(segment: Segment, *, name: str, description: str, kind: str, expression, text) -> Segment:
+    tree, _positions = read_expression(expression=expression, text=text)
+    if kind != segment.kind or tree != from_json(segment.expression):
+        raise ExpressionError(_("This segment's members were picked by a model (%(kind)s): its audience cannot be "
+                                "edited. Build a new one instead.") % {"kind": segment.origin.get("kind")})
+    segment.name, segment.description = name, description
+    segment.full_clean(exclude=["snapshot"])
+    segment.save(update_fields=["name", "description", "updated_at"])
+    return segment
+
+
+@transaction.atomic
+def save_picked_members(*, name: str, by, members: BitMap, expression: dict, origin: dict, description: str = "",
+                        segment: Segment | None = None) -> Segment:
+    """A snapshot segment of members a model picked (`origin` says which and how); `expression` only
+    describes it and must be valid. Given `segment` (a retried job's), it is overwritten."""
+    tree, _positions = read_expression(expression=expression)
+    segment = segment or Segment(created_by=by)
+    segment.name, segment.description, segment.kind = name, description, Segment.Kind.SNAPSHOT
+    segment.expression, segment.text, segment.origin = tree, to_text(tree), origin
+    _freeze(segment, members)
     segment.full_clean(exclude=["snapshot"])
     segment.save()
     return segment
@@ -75,6 +105,9 @@ def refresh_snapshot(*, segment: Segment) -> Segment:
     """Take the snapshot again from today's data."""
     if segment.kind != Segment.Kind.SNAPSHOT:
         raise ExpressionError(_("Only snapshot segments are frozen; a dynamic segment is always current."))
+    if segment.origin:
+        raise ExpressionError(_("This segment's members were picked by a model (%(kind)s), not by its expression: "
+                                "build it again to refresh it.") % {"kind": segment.origin.get("kind")})
     _tree, audience = audience_for(expression=segment.expression)
     _freeze(segment, audience.bitmap)
     segment.save(update_fields=["snapshot", "snapshot_at", "snapshot_count", "updated_at"])

@@ -76,6 +76,16 @@ class CampaignForm(forms.ModelForm):
                 if field not in self.errors:  # an input error on the same field says more
                     self.add_error(field if field in self.fields else None, problems)
 
+    @staticmethod
+    def initial_from_query(query) -> dict:
+        """A new campaign drafted from a link (a recommendation's "draft a campaign"): name, audience
+        text and promoted products (codes) from the query string; unknown codes are left out."""
+        initial = {key: query[key] for key in ("name", "text") if query.get(key)}
+        codes = query.getlist("products")
+        if codes:
+            initial["products"] = list(Product.objects.filter(code__in=codes))
+        return initial
+
     def chosen_products(self) -> list | None:
         return None if self.fields["products"].disabled else list(self.cleaned_data.get("products") or [])
 

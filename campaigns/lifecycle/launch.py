@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pyroaring import BitMap
 
+from activity.suitability import UNASSESSED_RISK_LEVEL
 from campaigns.lifecycle.dispatch import Assignment, assignment_for
 from campaigns.models import Campaign, Task
 from core.bulk import copy_rows, create_temp_table, drop_temp_tables
@@ -121,8 +122,8 @@ def _classify(campaign: Campaign, assignment: Assignment, now: datetime, product
     task = _quote(Task._meta.db_table)
     group = _quote("group")
     required_risk = suitability_level(campaign, products)
-    unsuitable = "COALESCE(c.risk_level, 1) < %s" if required_risk > 1 else "1 = 0"
-    params: list = [required_risk] if required_risk > 1 else []
+    unsuitable = "COALESCE(c.risk_level, %s) < %s" if required_risk > 1 else "1 = 0"
+    params: list = [UNASSESSED_RISK_LEVEL, required_risk] if required_risk > 1 else []
     params.append(campaign.channel)
     frequency_cap = "1 = 0"
     if campaign.frequency_cap_days:

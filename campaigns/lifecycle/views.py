@@ -45,7 +45,8 @@ def campaign_list(request):
 def campaign_form(request, pk=None):
     """Create or edit; launch settings are read-only once the campaign has launched."""
     campaign = get_object_or_404(Campaign, pk=pk) if pk else Campaign(owner=request.user)
-    form = CampaignForm(request.POST or None, instance=campaign)
+    form = CampaignForm(request.POST or None, instance=campaign,
+                        initial=None if pk else CampaignForm.initial_from_query(request.GET))
     if request.method == "POST" and form.is_valid():
         instance, managers, products = form.apply()
         try:

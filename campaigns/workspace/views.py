@@ -28,6 +28,7 @@ from core.exports import csv_response
 from core.params import object_id
 from core.tables import configure_table
 from customers.models import CustomerTag
+from customers.selectors import CUSTOMER_PANELS
 
 WORK_LIST_SIZE = 50
 
@@ -119,7 +120,7 @@ def _panel_context(request, task, query: str, form: OutcomeForm | None = None, *
         "tags": CustomerTag.objects.filter(customer=customer).select_related("tag").order_by("tag__slug"),
         "history": customer_tasks(customer.pk, request.user, exclude=task.pk)[:20],
         "changes": task.outcome_changes.select_related("by")[:10],
-        "result_keys": list(RESULT_PARTS), **extra,
+        "result_keys": list(RESULT_PARTS), "customer_panels": CUSTOMER_PANELS, **extra,
         # Results that need a reason: choosing one moves the keyboard to the reason (app.js).
         "reason_results": [code for code, (_contact, response) in RESULT_PARTS.items()
                            if response in services.NEEDS_REASON],

@@ -12,6 +12,7 @@ from autotags.models import TagRule
 from campaigns.models import SavedTaskView
 from core.models import Job
 from customers.models import BulkChange
+from recommendations.services import LOOKALIKE_TASK
 from scores.models import CustomerScore, RunStatus, ScoreRun
 from segments.services import save_segment
 from tests.factories import CampaignFactory, CustomerFactory, ProductFactory, TagFactory, TaskFactory
@@ -63,6 +64,10 @@ PAGES = {
     "scores:list_distribution": (ALL, {}),
     "autotags:rules": (MANAGERS, {}), "autotags:new": (MANAGERS, {}), "autotags:rule": (MANAGERS, {"pk": "rule"}),
     "autotags:delete": (MANAGERS, {"pk": "rule"}),
+    # Rules and lookalikes are marketing tools; a customer's next best products follow the customer.
+    "recommendations:rules": (MANAGERS, {}), "recommendations:lookalike": (MANAGERS, {}),
+    "recommendations:lookalike_status": (MANAGERS, {"pk": "lookalike_job"}),
+    "recommendations:customer_next_best": (OWN, {"pk": "bobs_customer"}),
 }
 
 API = [  # (method, path template, rule)
@@ -84,6 +89,8 @@ API = [  # (method, path template, rule)
     ("get", "/api/v1/transactions/", ALL), ("post", "/api/v1/transactions/", MANAGERS),
     ("get", "/api/v1/events/", ALL), ("post", "/api/v1/events/", MANAGERS),
     ("get", "/api/v1/scores/churn/model/", ALL), ("get", "/api/v1/customers/{bobs_customer}/scores/", OWN),
+    ("get", "/api/v1/recommendations/rules/", MANAGERS), ("get", "/api/v1/customers/{bobs_customer}/next-best/", OWN),
+    ("post", "/api/v1/segments/lookalike/", MANAGERS),
 ]
 
 
@@ -108,6 +115,8 @@ def objects(mia, alice, bob):
         "rule": TagRule.objects.create(name="Rich", tag=TagFactory(slug="rich", source="rule"), text="assets >= 1",
                                        expression={"field": "assets", "op": "gte", "value": 1}).pk,
         "run": _published_run(bobs_customer),
+        "lookalike_job": Job.objects.create(kind="lookalike", task=LOOKALIKE_TASK, created_by=mia,
+                                            params={"name": "Like VIP"}).pk,
     }
 
 
