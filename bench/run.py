@@ -11,7 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import setup_django  # noqa: E402
 
-BENCHMARKS = ["import", "segments", "index_patch", "pages", "launch", "tasks", "metrics", "activity", "scores"]
+BENCHMARKS = ["import", "segments", "index_patch", "pages", "launch", "tasks", "metrics", "activity", "scores",
+              "recommendations"]
 
 
 def main() -> None:
