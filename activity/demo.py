@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from customers.models import Customer
+
 from .ingest_write import insert_new, upsert_holdings
 from .models import Event, Product, ProductType, Transaction
 
@@ -94,8 +96,6 @@ def _preferences(products: list[Product]) -> np.ndarray:
 
 def _profiles(customer_ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Each customer's investor profile (an index into PROFILES), drawn by their risk level."""
-    from customers.models import Customer
-
     risk = dict(Customer.objects.filter(pk__in=customer_ids.tolist()).values_list("pk", "risk_level")) \
         if len(customer_ids) <= 50_000 else dict(Customer.objects.values_list("pk", "risk_level").iterator(10_000))
     levels = np.array([risk.get(int(pk)) or 0 for pk in customer_ids])

@@ -16,9 +16,5 @@ def customer_risk_level(customer) -> int:
     return customer.risk_level or UNASSESSED_RISK_LEVEL
 
 
-def is_suitable(customer_risk: int | None, product_risk: int) -> bool:
-    return product_risk <= (customer_risk or UNASSESSED_RISK_LEVEL)
-
-
 def suitable_products(customer) -> QuerySet[Product]:
     return Product.objects.filter(risk_level__lte=customer_risk_level(customer))

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.bench_segments import ensure_dataset
-from bench.common import ROOT, SIZE_NOTE, print_table, write_result
+from bench.common import ROOT, SIZE_NOTE, index_built_and_signed_in, print_table, write_result
 
 SIZES = {"full": {"customers": 1_000_000, "import_rows": 10_000_000, "load_s": 60},
          "small": {"customers": 100_000, "import_rows": 1_000_000, "load_s": 15}}
@@ -333,22 +333,14 @@ def _post_for(base, token, seconds, run, externals, *, batch, threads) -> dict:
 # --- the run -------------------------------------------------------------------------------------
 
 def run(size: str, vendor: str) -> dict:
-    from django.test import Client
-
     from accounts.services import create_or_update_user
-    from segments import engine
 
     config = SIZES[size]
     ensure_dataset(config["customers"])
     data = ensure_activity(config["customers"])
     password = "bench-password-activity-2026"
     manager = create_or_update_user(username="bench-mia", role="marketing_manager", password=password)
-    engine.reset()
-    started = time.perf_counter()
-    engine.current_index()
-    build_s = time.perf_counter() - started
-    client = Client()
-    client.force_login(manager)
+    build_s, client = index_built_and_signed_in(manager)
 
     # BENCH_ACTIVITY_PARTS=previews,attribution re-measures some parts (the others keep their last JSON).
     parts = set(os.environ.get("BENCH_ACTIVITY_PARTS", "previews,freshness,attribution,import,batch").split(","))

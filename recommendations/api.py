@@ -41,13 +41,6 @@ def form_errors(form) -> Response:
                     status=status.HTTP_400_BAD_REQUEST)
 
 
-def rules_for(form: RuleQueryForm) -> dict:
-    data = form.cleaned_data
-    return selectors.rules(min_support=data["min_support"], min_confidence=data["min_confidence"],
-                           basis=data["basis"], days=data.get("days"), product_type=data.get("product_type") or None,
-                           branch_id=data["branch"].pk if data.get("branch") else None, max_items=data["max_items"])
-
-
 class AssociationRulesView(APIView):
     """Association rules over current holdings (or purchases: `basis=purchases`, `days=`), strongest
     lift first; support and confidence are fractions."""
@@ -57,7 +50,8 @@ class AssociationRulesView(APIView):
     @extend_schema(responses={200: RULE}, operation_id="recommendations_rules", parameters=[
         OpenApiParameter("min_support", float), OpenApiParameter("min_confidence", float),
         OpenApiParameter("basis", str, enum=list(selectors.BASES)), OpenApiParameter("days", int),
-        OpenApiParameter("product_type", str), OpenApiParameter("branch", str), OpenApiParameter("max_items", int)])
+        OpenApiParameter("product_type", str), OpenApiParameter("branch", str), OpenApiParameter("max_items", int),
+        OpenApiParameter("min_lift", float)])
     def get(self, request):
         query = request.query_params.copy()
         for name, default in (("min_support", 0.01), ("min_confidence", 0.3)):
@@ -66,7 +60,7 @@ class AssociationRulesView(APIView):
         if not form.is_valid():
             return form_errors(form)
         try:
-            found = rules_for(form)
+            found = selectors.rules(**form.rule_parameters())
         except TooManyItemsets:
             return Response({"min_support": [_("Too many product combinations at this support: raise it.")]},
                             status=status.HTTP_400_BAD_REQUEST)
@@ -91,9 +85,9 @@ class NextBestView(APIView):
 
 
 class LookalikeInput(serializers.Serializer):
-    seed_segment = serializers.IntegerField()
+    seed_segment = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     name = serializers.CharField(required=False, allow_blank=True, max_length=120)
-    size = serializers.IntegerField(required=False, allow_null=True)
+    size = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=services.MAX_SIZE)
     min_score = serializers.FloatField(required=False, allow_null=True)
     features = serializers.ListField(child=serializers.CharField(), required=False,
                                      help_text=_("Any of attributes, tags, scores, behaviour (default: all)."))

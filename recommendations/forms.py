@@ -19,6 +19,8 @@ class RuleQueryForm(forms.Form):
                                                "e.g. 0.01 = 1 %."))
     min_confidence = forms.FloatField(label=_("Minimum confidence"), min_value=0, max_value=1, initial=0.3,
                                       help_text=_("Of those holding the left side, the share also holding the right."))
+    min_lift = forms.FloatField(label=_("Minimum lift"), min_value=0, required=False, initial=1.0,
+                                help_text=_("Above 1: the left side makes the right likelier. Empty: any lift."))
     basis = forms.ChoiceField(label=_("Over"), initial="holdings", required=False, choices=[
         ("holdings", _("Current holdings")), ("purchases", _("Purchases"))])
     days = forms.IntegerField(label=_("Purchases in the last (days)"), min_value=1, max_value=3650, required=False,
@@ -39,6 +41,14 @@ class RuleQueryForm(forms.Form):
             self.add_error("days", _("A window applies to purchases only."))
         data["max_items"] = data.get("max_items") or 3
         return data
+
+    def rule_parameters(self) -> dict:
+        """selectors.rules' arguments from the cleaned form."""
+        data = self.cleaned_data
+        return {"min_support": data["min_support"], "min_confidence": data["min_confidence"],
+                "basis": data["basis"], "days": data.get("days"), "product_type": data.get("product_type") or None,
+                "branch_id": data["branch"].pk if data.get("branch") else None, "max_items": data["max_items"],
+                "min_lift": data.get("min_lift")}
 
     @classmethod
     def with_defaults(cls, query) -> "RuleQueryForm":

@@ -28,6 +28,7 @@ BASES = ("holdings", "purchases")
 _lock = threading.Lock()
 _rules_cache: dict = {}  # (activity index, parameters) → result; only the latest index is kept
 _item_model: ItemModel | None = None
+_item_source: tuple = (None, None)  # the index parts _item_model was made from
 
 
 def baskets(index: engine.AudienceIndex, *, basis: str = "holdings", days: int | None = None,
@@ -50,10 +51,13 @@ def baskets(index: engine.AudienceIndex, *, basis: str = "holdings", days: int |
 
 
 def rules(*, min_support: float, min_confidence: float, basis: str = "holdings", days: int | None = None,
-          product_type: str | None = None, branch_id: int | None = None, max_items: int = 3) -> dict:
-    """Association rules with their products' codes, the audience each suggests and its size."""
+          product_type: str | None = None, branch_id: int | None = None, max_items: int = 3,
+          min_lift: float | None = None) -> dict:
+    """Association rules with their products' codes, the audience each suggests and its size; with
+    `min_lift`, only those at least that strong (a lift below 1 means the left side makes the right
+    less likely: no reason to offer it)."""
     index = engine.current_index()
-    key = (basis, days, product_type, branch_id, max_items, min_support, min_confidence, timezone.localdate())
+    key = (basis, days, product_type, branch_id, max_items, min_support, min_confidence, min_lift, timezone.localdate())
     with _lock:
         cached = _rules_cache.get(key)
         if cached is not None and cached[0] is index.activity and cached[1] is index.universe:
@@ -62,9 +66,12 @@ def rules(*, min_support: float, min_confidence: float, basis: str = "holdings",
     scope = index.categorical["branch"].get(branch_id, BitMap()) if branch_id is not None else None
     computed, total = association_rules(found, scope=scope, min_support=min_support, min_confidence=min_confidence,
                                         max_len=max_items)
+    if min_lift is not None:
+        computed = [rule for rule in computed if rule.lift >= min_lift]
     products = {product.pk: product for product in Product.objects.filter(pk__in=list(found))}
+    opportunity = _Opportunity(found, index.activity.holders, scope)
     result = {"baskets": total, "basis": basis, "days": days,
-              "rules": [_rule_row(rule, products, found, scope, basis, days) for rule in computed]}
+              "rules": [_rule_row(rule, products, opportunity, basis, days) for rule in computed]}
     with _lock:
         if len(_rules_cache) > 32 or any(entry[0] is not index.activity for entry in _rules_cache.values()):
             _rules_cache.clear()
@@ -72,20 +79,40 @@ def rules(*, min_support: float, min_confidence: float, basis: str = "holdings",
     return result
 
 
-def _rule_row(rule: Rule, products: dict, found: dict, scope, basis: str, days: int | None) -> dict:
+class _Opportunity:
+    """Customers (in scope) with a rule's antecedent who do not hold all of its consequent now — whom
+    its audience selects. Whatever the basis, "lacks C" means current holdings (the audience's NOT
+    holds(C)). Intersections are kept per antecedent and per consequent: a low threshold gives tens of
+    thousands of rules over a few thousand distinct sides."""
+
+    def __init__(self, found: dict, holders: dict, scope):
+        self.found, self.holders, self.scope = found, holders, scope
+        self.having: dict[tuple, BitMap] = {}
+        self.holding: dict[tuple, BitMap] = {}
+
+    def __call__(self, rule: Rule) -> int:
+        having = self.having.get(rule.antecedent)
+        if having is None:
+            having = BitMap.intersection(*(self.found[item] for item in rule.antecedent)) if len(
+                rule.antecedent) > 1 else BitMap(self.found[rule.antecedent[0]])
+            if self.scope is not None:
+                having &= self.scope
+            self.having[rule.antecedent] = having
+        holding = self.holding.get(rule.consequent)
+        if holding is None:
+            parts = [self.holders.get(item, BitMap()) for item in rule.consequent]
+            holding = self.holding[rule.consequent] = BitMap.intersection(*parts) if len(parts) > 1 else parts[0]
+        return len(having) - having.intersection_cardinality(holding)
+
+
+def _rule_row(rule: Rule, products: dict, opportunity: _Opportunity, basis: str, days: int | None) -> dict:
     antecedent = [products[item].code for item in rule.antecedent]
     consequent = [products[item].code for item in rule.consequent]
-    having = BitMap(found[rule.antecedent[0]])
-    for item in rule.antecedent[1:]:
-        having &= found[item]
-    lacking = BitMap.union(BitMap(), *(having - found[item] for item in rule.consequent))
-    if scope is not None:
-        lacking &= scope
     return {"antecedent": antecedent, "consequent": consequent, "support": round(rule.support, 6),
             "confidence": round(rule.confidence, 6), "lift": round(rule.lift, 6), "customers": rule.customers,
             "antecedent_support": round(rule.antecedent_support, 6),
             "consequent_support": round(rule.consequent_support, 6),
-            "opportunity": len(lacking), "audience": audience_text(antecedent, consequent, basis, days)}
+            "opportunity": opportunity(rule), "audience": audience_text(antecedent, consequent, basis, days)}
 
 
 def audience_text(antecedent: list[str], consequent: list[str], basis: str, days: int | None) -> str:
@@ -100,12 +127,17 @@ def audience_text(antecedent: list[str], consequent: list[str], basis: str, days
 # --- next best product ---------------------------------------------------------------------------
 
 def item_model(index: engine.AudienceIndex | None = None) -> ItemModel:
-    """The similarity model of current holdings, kept while they are unchanged."""
-    global _item_model
+    """The similarity model of current holdings, kept while they are unchanged: for the same published
+    index at once; after a patch, only the products whose holders changed are recounted."""
+    global _item_model, _item_source
     index = index or engine.current_index()
+    with _lock:
+        if _item_model is not None and _item_source[0] is index.activity and _item_source[1] is index.universe:
+            return _item_model
     found = baskets(index)
     with _lock:
         _item_model = _item_model.updated(found) if _item_model is not None else ItemModel(found)
+        _item_source = (index.activity, index.universe)
         return _item_model
 
 

@@ -29,7 +29,11 @@ def check_lookalike(*, seed: Segment, name: str, size: int | None, min_score: fl
     """The job's parameters, or a ValidationError naming each bad field (nothing is queued)."""
     errors: dict[str, list[str]] = {}
     name = (name or "").strip() or _("Lookalike of %(seed)s") % {"seed": seed.name}
-    if Segment.objects.filter(name=name).exists():
+    try:
+        Segment._meta.get_field("name").clean(name, None)
+    except ValidationError as error:
+        errors["name"] = list(error.messages)
+    if "name" not in errors and Segment.objects.filter(name=name).exists():
         errors["name"] = [_("A segment named “%(name)s” exists already.") % {"name": name}]
     if (size is None) == (min_score is None):
         errors["size"] = [_("Give either a size (the best N customers) or a minimum score, not both.")]

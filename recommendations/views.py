@@ -28,7 +28,7 @@ def rules(request):
     found, problem = None, None
     if form.is_valid():
         try:
-            found = _rules_for(form)
+            found = selectors.rules(**form.rule_parameters())
         except TooManyItemsets:
             problem = _("Too many product combinations at this support: raise the minimum support.")
     if found:
@@ -41,13 +41,6 @@ def rules(request):
     return render(request, "recommendations/rules.html", {
         "form": form, "found": found, "problem": problem, "shown": RULES_SHOWN,
         "rows": found["rules"][:RULES_SHOWN] if found else []})
-
-
-def _rules_for(form: RuleQueryForm) -> dict:
-    data = form.cleaned_data
-    return selectors.rules(min_support=data["min_support"], min_confidence=data["min_confidence"],
-                           basis=data["basis"], days=data.get("days"), product_type=data.get("product_type") or None,
-                           branch_id=data["branch"].pk if data.get("branch") else None, max_items=data["max_items"])
 
 
 @manager_required

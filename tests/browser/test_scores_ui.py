@@ -8,20 +8,12 @@ from autotags.models import TagRule
 from customers.models import CustomerTag
 from scores.models import CustomerScore
 from scores.services import compute_scores
+from tests.browser.signing_in import sign_in
 from tests.factories import UserFactory
 from tests.segments.activity_data import make_activity
 from tests.segments.conftest import make_customers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username, password):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.keyboard.press("Enter")
-    page.wait_for_function("!location.pathname.startsWith('/login')")
-    page.wait_for_load_state()
 
 
 def test_scores_rules_and_the_customer_page(live_server, page, screenshot):

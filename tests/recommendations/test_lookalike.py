@@ -106,7 +106,9 @@ def test_the_api_queues_a_job_and_refuses_bad_input(crowd, api_as, mia, alice):
                         ({"seed_segment": 999999, "size": 5}, "seed_segment"),
                         ({"seed_segment": seed, "size": 5, "features": ["moods"]}, "features"),
                         ({"seed_segment": seed, "min_score": 1.5}, "min_score"),
-                        ({"seed_segment": seed, "size": 5, "name": "VIP"}, "name")]:
+                        ({"seed_segment": seed, "size": 5, "name": "VIP"}, "name"),
+                        ({"seed_segment": seed, "size": 5, "name": "bad\u0007name"}, "name"),
+                        ({"seed_segment": 10**30, "size": 5}, "seed_segment"), ({"seed_segment": seed, "size": 0}, "size")]:
         refused = client.post("/api/v1/segments/lookalike/", body, format="json")
         assert refused.status_code == 400 and field in refused.json(), (body, refused.json())
     assert Job.objects.filter(kind="lookalike").count() == 1

@@ -59,6 +59,9 @@ def test_the_audience_of_a_rule_selects_its_opportunity(holdings, api_as, mia):
     rule = next(rule for rule in rules if rule["antecedent"] == ["DEP-1"] and rule["consequent"] == ["FUND-A"])
     assert rule["audience"] == "holds(DEP-1) AND NOT holds(FUND-A)"
     assert audience_for(text=rule["audience"])[1].count == rule["opportunity"] == 40
+    for every in rules:  # multi-product sides too: NOT (holds(C1) AND holds(C2))
+        assert audience_for(text=every["audience"])[1].count == every["opportunity"], every
+    assert any(len(every["antecedent"]) + len(every["consequent"]) == 3 for every in rules)
 
 
 def test_a_branch_and_a_type_narrow_the_scope(holdings, api_as, mia):
@@ -118,3 +121,33 @@ def test_a_bad_threshold_on_the_page_is_shown_not_computed(db, web_as, mia):
     response = web_as(mia).get("/recommendations/rules/?min_support=-1")
     assert response.status_code == 200 and response.context["found"] is None
     assert response.context["form"].errors["min_support"]
+
+
+def test_a_minimum_lift_drops_negative_associations_and_the_page_starts_at_one(holdings, api_as, web_as, mia):
+    every = api_as(mia).get("/api/v1/recommendations/rules/?min_support=0.01&min_confidence=0.01").json()
+    assert any(rule["lift"] < 1 for rule in every)  # the API's default: the definitions, unfiltered
+    strong = api_as(mia).get("/api/v1/recommendations/rules/?min_support=0.01&min_confidence=0.01&min_lift=1").json()
+    assert strong == [rule for rule in every if rule["lift"] >= 1]
+    rows = web_as(mia).get("/recommendations/rules/?min_support=0.01&min_confidence=0.01").context["rows"]
+    assert rows and all(row["lift"] >= 1 for row in rows)
+
+
+def test_a_purchase_rules_opportunity_is_what_its_audience_selects(db, api_as, mia):
+    """Bought A and C, but holds C no more: the rule counts the purchase, the audience (NOT holds(C))
+    still offers C — and the rule's opportunity says so."""
+    fund, bond = ProductFactory(code="FUND-A"), ProductFactory(code="BOND-1")
+    now = timezone.now()
+    for number in range(12):
+        customer = CustomerFactory()
+        for product in (fund, bond) if number < 9 else (fund,):
+            Transaction.objects.create(external_id=f"p{number}-{product.code}", customer=customer, product=product,
+                                       kind="buy", amount=100, occurred_at=now, occurred_on=now.date())
+        if number < 4:
+            book_holding = Holding(customer=customer, product=bond, as_of=now.date(), amount=100)
+            book_holding.save()
+    rules = api_as(mia).get("/api/v1/recommendations/rules/?basis=purchases&min_support=0.1&min_confidence=0.1"
+                            "&max_items=3").json()
+    for rule in rules:
+        assert rule["opportunity"] == audience_for(text=rule["audience"])[1].count, rule
+    rule = next(rule for rule in rules if rule["antecedent"] == ["FUND-A"] and rule["consequent"] == ["BOND-1"])
+    assert rule["opportunity"] == 12 - 4 and rule["customers"] == 9

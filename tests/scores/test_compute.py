@@ -135,9 +135,12 @@ def test_churn_scores_match_the_model_written_out_and_the_fit_is_a_maximum(score
         for factor in (0.98, 1.02):
             moved = list(params)
             moved[position] *= factor
-            # ≤: on this random history the dropout parameter a sits at its boundary (0), where the
-            # likelihood is flat; the CDNOW test checks an interior optimum against the paper.
-            assert _log_likelihood(moved, summaries) <= best + 1e-6
+            # ≤ with a margin of 1e-7 of the log-likelihood: on a random history the dropout
+            # parameters can sit at a boundary (a → 0) or on the ridge where b ≫ x and only a/b
+            # matters — there a 2 % move of a or b changes the likelihood by ~1e-5 (seen on one day's
+            # draw), below what L-BFGS-B's finite-difference gradient resolves, while a 2 % move of
+            # r or α costs 0.02–0.03. The CDNOW test checks an interior optimum against the paper.
+            assert _log_likelihood(moved, summaries) <= best + 1e-7 * abs(best)
 
 
 def test_expected_purchases_agree_with_a_simulation_of_the_model():
