@@ -37,6 +37,12 @@ class User(AbstractUser):
     password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True, editable=False)
     # When the user last opened their task queue: what is new since then is pointed out there.
     queue_seen_at = models.DateTimeField(_("queue last seen"), null=True, blank=True, editable=False)
+    # Routing of key-event tasks (campaigns.triggers.routing): how many new tasks a day this account
+    # manager takes (empty: no limit), and an absence through this day (skipped while away).
+    daily_capacity = models.PositiveSmallIntegerField(_("tasks per day"), null=True, blank=True,
+                                                      help_text=_("Empty: no daily limit."))
+    away_until = models.DateField(_("away until"), null=True, blank=True,
+                                  help_text=_("Absent through this day: new tasks go to colleagues."))
 
     class Meta:
         ordering = ["username"]

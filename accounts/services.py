@@ -61,3 +61,10 @@ def ensure_branch(*, code: str, name: str, city: str = "") -> Branch:
 def mark_queue_seen(*, user, at) -> None:
     """Remember when the user looked at their task queue (one UPDATE, no signals)."""
     User.objects.filter(pk=user.pk).update(queue_seen_at=at)
+
+
+def set_availability(*, user, daily_capacity: int | None, away_until) -> None:
+    """An account manager's daily capacity and absence, as the marketing manager sets them."""
+    user.daily_capacity, user.away_until = daily_capacity, away_until
+    user.full_clean(validate_unique=False, exclude=["password"])
+    user.save(update_fields=["daily_capacity", "away_until"])

@@ -12,7 +12,6 @@ are written in one transaction, set-based:
 
 import json
 import re
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,13 +26,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.faults import pause_for_failure_tests
 from core.services import enqueue, enqueue_coalesced
 from core.validators import CONTROL_CHARACTERS, refuse_unstorable_json
 from customers.importing import ImportFileError, RowErrors
 from customers.models import Customer
 
-from . import ingest_write
-from .models import KINDS_NEEDING_PRODUCT, Product, ProductStatus, ProductType, TransactionKind
+from . import ingest_write, signals
+from .models import KINDS_NEEDING_PRODUCT, Event, Product, ProductStatus, ProductType, TransactionKind
 
 KINDS = ("products", "holdings", "transactions", "events")
 COLUMNS = {  # DESIGN.md ("Activity data"): the columns of each kind, required ones first
@@ -293,7 +293,7 @@ def _transactions(frame, errors, report, now):
             args = (sorted(int(pk) for pk in buys["product_id"].unique()), buys["occurred_at"].min().isoformat(),
                     buys["occurred_at"].max().isoformat())
             transaction.on_commit(lambda: enqueue("campaigns.jobs.refresh_attribution", *args))
-        _pause_for_failure_tests()
+        pause_for_failure_tests()
     report.created = report.accepted
     report.duplicates = int(valid.sum()) - report.accepted + int(repeated.sum())
 
@@ -322,14 +322,11 @@ def _events(frame, errors, report, now):
     })[valid]
     with transaction.atomic():
         report.accepted = ingest_write.insert_new(rows, "activity_event")
-        _pause_for_failure_tests()
+        if report.accepted:
+            signals.events_stored.send(sender=Event, rows=rows, created_at=now)
+        pause_for_failure_tests()
     report.created = report.accepted
     report.duplicates = int(valid.sum()) - report.accepted + int(repeated.sum())
-
-
-def _pause_for_failure_tests() -> None:
-    if settings.FAULT_PAUSE_IN_TRANSACTION_S:
-        time.sleep(settings.FAULT_PAUSE_IN_TRANSACTION_S)  # tests/core/test_worker_killed.py kills the worker here
 
 
 def _properties(text, extra) -> dict | None:

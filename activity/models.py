@@ -5,6 +5,7 @@ database triggers (migration 0001) write the touched customers into the change f
 (customers.changes) whoever writes, and a product's type change marks everything changed.
 """
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -145,3 +146,39 @@ class Event(models.Model):
             models.Index(fields=["customer"], name="event_customer_idx"),
             models.Index(fields=["type", "occurred_on"], name="event_type_day_idx"),
         ]
+
+
+class DormancyGoal(models.Model):
+    """The share of dormant customers the team aims at (the latest row is the goal; earlier ones are its
+    history). Dormant: on file for `dormant_days` and no transaction in the last `dormant_days`."""
+
+    dormant_days = models.PositiveSmallIntegerField(_("dormant after (days)"), default=180,
+                                                    validators=[MinValueValidator(30), MaxValueValidator(730)])
+    target_share = models.DecimalField(_("target share"), max_digits=5, decimal_places=4,
+                                       validators=[MinValueValidator(0), MaxValueValidator(1)],
+                                       help_text=_("e.g. 0.20 for 20 %."))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                           related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+
+class DormancySnapshot(models.Model):
+    """How many customers were dormant at the end of a day (recorded nightly; weeks before the first
+    recording are computed from the transactions)."""
+
+    day = models.DateField(_("day"))
+    dormant_days = models.PositiveSmallIntegerField()
+    customers = models.PositiveIntegerField()
+    dormant = models.PositiveIntegerField()
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["day", "dormant_days"], name="dormancy_snapshot_unique")]
+
+    @property
+    def share(self) -> float | None:
+        return self.dormant / self.customers if self.customers else None

@@ -1,16 +1,20 @@
 """Writes of activity: imports from files (command, upload job) and batches from the API — one engine."""
 
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import services as job_services
 from core.models import Job
 from customers.importing import ImportFileError, read_table
 
+from . import selectors
 from .ingest import KINDS, IngestReport, ingest, items_frame, mapped_frame
+from .models import DormancyGoal, DormancySnapshot
 
 IMPORT_KIND = "import_activity"
 IMPORT_TASK = "activity.jobs.import_activity"
@@ -95,3 +99,33 @@ def save_product(*, product, **values):
     product.full_clean()
     product.save()
     return product
+
+
+# --- dormancy ------------------------------------------------------------------------------------
+
+def set_dormancy_goal(*, by, target_share, dormant_days: int) -> DormancyGoal:
+    """A new goal (kept with the earlier ones); shares under a new definition are recomputed."""
+    goal = DormancyGoal(target_share=target_share, dormant_days=dormant_days, by=by)
+    goal.full_clean()
+    goal.save()
+    transaction.on_commit(lambda: job_services.enqueue("activity.jobs.record_dormancy"))
+    return goal
+
+
+def record_dormancy(*, day: date | None = None, weeks_back: int = 12) -> int:
+    """Record the dormant share at the end of `day` (default: yesterday), and at the end of each of the
+    `weeks_back` weeks before it that has no record yet under the current definition (the first run
+    fills the chart from the transactions). Returns how many days were recorded."""
+    days = selectors.dormant_days()
+    day = day or timezone.localdate() - timedelta(days=1)
+    wanted = [day - timedelta(weeks=week) for week in range(weeks_back + 1)]
+    have = set(DormancySnapshot.objects.filter(dormant_days=days, day__in=wanted).values_list("day", flat=True))
+    recorded = 0
+    for each in wanted:
+        if each in have and each != day:
+            continue
+        customers, dormant = selectors.dormant_counts(each, days)
+        DormancySnapshot.objects.update_or_create(day=each, dormant_days=days,
+                                                  defaults={"customers": customers, "dormant": dormant})
+        recorded += 1
+    return recorded

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import setup_django  # noqa: E402
 
 BENCHMARKS = ["import", "segments", "index_patch", "pages", "launch", "tasks", "metrics", "activity", "scores",
-              "recommendations"]
+              "recommendations", "triggers"]
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ from django.db import IntegrityError, OperationalError
 from campaigns.analytics import history, result_tags, stored, weekly
 from campaigns.lifecycle import services as lifecycle
 from campaigns.models import Campaign
+from campaigns.triggers import services as triggers
+from core.services import coalesced_run_started
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, IntegrityError), retry_backoff=True, max_retries=3)
@@ -50,3 +52,19 @@ def import_history(job_id: str) -> dict:
 @shared_task(acks_late=True)
 def send_weekly_report(week: str | None = None) -> dict:
     return weekly.send_weekly_report(week=week)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, IntegrityError), retry_backoff=True, max_retries=5)
+def fire_triggers() -> int:
+    coalesced_run_started(triggers.FIRE_KEY)
+    return triggers.fire_pending()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, IntegrityError), retry_backoff=True, max_retries=5)
+def settle_trigger_firings() -> int:
+    return triggers.settle_due()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def check_condition_triggers() -> int:
+    return triggers.check_condition_rules()

@@ -31,6 +31,11 @@ class Priority(models.IntegerChoices):
     LOW = 3, _("Low")
 
 
+class Purpose(models.TextChoices):
+    MARKETING = "marketing", _("Marketing")
+    SERVICE = "service", _("Service")
+
+
 class Campaign(models.Model):
     """A marketing action: an audience, a channel, a budget, and the tasks it dispatches."""
 
@@ -82,6 +87,10 @@ class Campaign(models.Model):
         _("frequency cap (days)"), default=0,
         help_text=_("Skip customers given a task by another campaign in the last N days (0: no cap)."))
     script = models.TextField(_("call script"), blank=True)
+    purpose = models.CharField(
+        _("purpose"), max_length=10, choices=Purpose, default=Purpose.MARKETING,
+        help_text=_("Service contacts (an account opening to finish, a product maturing) may be exempt from the "
+                    "contact-pressure limits; marketing contacts never are."))
     # What the campaign sells (activity app): purchases of these by audience customers — treated and
     # holdout alike — within attribution_days after launch are its attributed conversions.
     products = models.ManyToManyField("activity.Product", verbose_name=_("products promoted"), blank=True,
@@ -97,6 +106,11 @@ class Campaign(models.Model):
                               related_name="campaigns")
 
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.DRAFT)
+    # Maker–checker (settings.CAMPAIGN_APPROVAL_REQUIRED): a second marketing manager's approval of
+    # the settings as they stand; a change of a launch setting withdraws it.
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     launch_job = models.ForeignKey("core.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # Created by a history import (campaigns.analytics.history): only such campaigns take imported rows.
     imported = models.BooleanField(_("imported history"), default=False, editable=False)
@@ -127,7 +141,7 @@ class Campaign(models.Model):
     # What a launch does: fixed once launched (the form disables them, the API refuses changes).
     LAUNCH_FIELDS = frozenset({"channel", "priority", "segment", "expression", "text", "start_at", "due_date",
                                "sla_days", "holdout_pct", "holdout_seed", "strategy", "account_managers",
-                               "frequency_cap_days", "products", "attribution_days", "suitability"})
+                               "frequency_cap_days", "products", "attribution_days", "suitability", "purpose"})
 
     @property
     def is_editable(self) -> bool:
@@ -210,6 +224,12 @@ class Task(models.Model):
     due_date = models.DateField(_("due"), null=True, blank=True)
     follow_up_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                      db_index=False)  # task_follow_up_idx: launches never write it
+    # Made by a key-event rule (campaigns.triggers): the rule, and the event that fired it (none for a
+    # rule on a condition, e.g. assets down 30 %). Such tasks are many per customer in the rule's campaign.
+    trigger = models.ForeignKey("campaigns.TriggerRule", verbose_name=_("trigger"), on_delete=models.SET_NULL,
+                                null=True, blank=True, related_name="tasks", db_constraint=False, db_index=False)
+    trigger_event = models.ForeignKey("activity.Event", verbose_name=_("event"), on_delete=models.SET_NULL,
+                                      null=True, blank=True, related_name="+", db_constraint=False, db_index=False)
     version = models.PositiveIntegerField(_("version"), default=1)
 
     contact_result = models.CharField(_("contact result"), max_length=16, choices=ContactResult, blank=True)
@@ -231,7 +251,8 @@ class Task(models.Model):
         verbose_name_plural = _("tasks")
         constraints = [
             # One launch task per customer and campaign: a retried launch cannot duplicate.
-            models.UniqueConstraint(fields=["campaign", "customer"], condition=Q(follow_up_of__isnull=True),
+            models.UniqueConstraint(fields=["campaign", "customer"],
+                                    condition=Q(follow_up_of__isnull=True, trigger__isnull=True),
                                     name="task_one_per_campaign_customer"),
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="task_amount_not_negative"),
         ]
@@ -244,6 +265,7 @@ class Task(models.Model):
                          condition=Q(group="treatment")),
             models.Index(fields=["customer", "created_at"], name="task_customer_idx"),
             models.Index(fields=["follow_up_of"], name="task_follow_up_idx", condition=Q(follow_up_of__isnull=False)),
+            models.Index(fields=["trigger", "id"], name="task_trigger_idx", condition=Q(trigger__isnull=False)),
             # Which customers have a follow-up in a campaign: the metrics group only those (small: follow-ups only).
             models.Index(fields=["campaign", "customer"], name="task_followed_customer_idx",
                          condition=Q(follow_up_of__isnull=False)),
@@ -398,3 +420,137 @@ def unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
     while taken.filter(slug=slug).exists():
         slug, number = f"{base}-{number}", number + 1
     return slug
+
+
+class TriggerRule(models.Model):
+    """A key-event rule: when a customer does something (or does A and not B within N hours, or
+    enters a condition such as `asset_change_30d <= -0.3`), their account manager gets a task — or an
+    alert — at once, at most once per customer per window. Its tasks live in a campaign of their own
+    (`campaign`), so that outcomes, success rates and conversions are measured as for any campaign."""
+
+    class Action(models.TextChoices):
+        TASK = "task", _("Task for the account manager")
+        ALERT = "alert", _("Alert to the account manager")
+
+    class QuietHours(models.TextChoices):
+        DEFER = "defer", _("Defer to the next contact window")
+        DROP = "drop", _("Drop")
+
+    name = models.CharField(_("name"), max_length=120, unique=True, validators=[refuse_control_characters])
+    event = models.CharField(_("event type"), max_length=64, blank=True,
+                             help_text=_("Fires when a customer has this event. Empty: fires when a customer "
+                                         "enters the segment (a condition such as asset_change_30d <= -0.3)."))
+    properties = models.JSONField(_("event properties"), default=dict, blank=True)
+    absent_event = models.CharField(_("unless followed by"), max_length=64, blank=True)
+    absent_within_hours = models.PositiveIntegerField(_("within (hours)"), null=True, blank=True,
+                                                      validators=[MinValueValidator(1), MaxValueValidator(24 * 90)])
+    expression = models.JSONField(_("segment"), null=True, blank=True)
+    text = models.TextField(_("segment (text)"), blank=True)
+    action = models.CharField(_("action"), max_length=8, choices=Action, default=Action.TASK)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority, default=Priority.HIGH)
+    sla_hours = models.PositiveIntegerField(_("SLA (hours)"), default=24,
+                                            validators=[MinValueValidator(1), MaxValueValidator(24 * 60)])
+    script = models.TextField(_("call script"), blank=True)
+    service = models.BooleanField(
+        _("service contact"), default=False,
+        help_text=_("A service contact (helping finish an account opening) rather than marketing: exempt from the "
+                    "contact-pressure limits that exempt service."))
+    quiet_hours = models.CharField(_("in quiet hours"), max_length=8, choices=QuietHours, default=QuietHours.DEFER)
+    window_hours = models.PositiveIntegerField(
+        _("at most once per (hours)"), default=24, validators=[MinValueValidator(1), MaxValueValidator(24 * 365)],
+        help_text=_("At most one task or alert per customer in each window of this length (24: per day)."))
+    active = models.BooleanField(_("active"), default=True)
+    # A condition rule's members at its last look (a serialized roaring bitmap): who enters is new.
+    baseline = models.BinaryField(null=True, editable=False)
+    campaign = models.OneToOneField(Campaign, on_delete=models.PROTECT, related_name="trigger_rule")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("trigger rule")
+        verbose_name_plural = _("trigger rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TriggerFiring(models.Model):
+    """What a rule did for one customer in one window — the row that makes "at most once" hold: it is
+    unique per (rule, customer, window) and written in the transaction that makes the task.
+
+    A firing waiting for its time (an absence to confirm, quiet hours to pass) has `due_at`; the
+    minute job settles it."""
+
+    class Outcome(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the absence window")
+        DEFERRED = "deferred", _("Deferred past quiet hours")
+        TASK = "task", _("Task made")
+        ALERT = "alert", _("Alert sent")
+        FOLLOWED = "followed", _("Followed by the expected event")
+        QUIET_DROPPED = "quiet_dropped", _("Dropped in quiet hours")
+        DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
+        NO_ACCOUNT_MANAGER = "no_account_manager", _("No account manager")
+        OPTED_OUT = "opted_out", _("Opted out of this channel")
+        CONTACT_PRESSURE = "contact_pressure", _("Contact-pressure limit reached")
+        STOPPED = "stopped", _("Rule switched off before its time")
+
+    rule = models.ForeignKey(TriggerRule, on_delete=models.CASCADE, related_name="firings")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    window_key = models.BigIntegerField(_("window"))  # local hours since 1970 // window_hours
+    event = models.ForeignKey("activity.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              db_constraint=False, db_index=False)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    task = models.OneToOneField(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="firing",
+                                db_constraint=False)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="trigger_alerts", db_constraint=False, db_index=False)
+    seen_at = models.DateTimeField(_("seen"), null=True, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["rule", "customer", "window_key"], name="firing_once_per_window")]
+        indexes = [
+            models.Index(fields=["due_at"], name="firing_due_idx", condition=Q(due_at__isnull=False)),
+            models.Index(fields=["recipient", "at"], name="firing_alert_idx", condition=Q(outcome="alert")),
+        ]
+
+
+class PendingTriggerEvent(models.Model):
+    """An event stored but not yet looked at by the rules: written in the ingest's own transaction
+    (activity.signals.events_stored), deleted in the transaction that acts on it — so an event is
+    neither lost nor acted on twice, whatever the worker does in between."""
+
+    event = models.OneToOneField("activity.Event", primary_key=True, on_delete=models.CASCADE, related_name="+",
+                                 db_constraint=False)
+
+
+class ContactLimit(models.Model):
+    """A contact-pressure limit every launch and every key-event rule obeys: at most `max_contacts`
+    contacts (tasks for the customer's account manager) per customer in any `period_days`, on one
+    channel or on all. Counted across every campaign and rule; a customer over it is excluded with
+    the reason "contact_pressure"."""
+
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel, blank=True,
+                               help_text=_("Empty: contacts on every channel count together."))
+    period_days = models.PositiveSmallIntegerField(_("period (days)"),
+                                                   validators=[MinValueValidator(1), MaxValueValidator(90)])
+    max_contacts = models.PositiveSmallIntegerField(_("at most (contacts)"),
+                                                    validators=[MinValueValidator(1), MaxValueValidator(100)])
+    exempt_service = models.BooleanField(_("service contacts exempt"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period_days", "channel", "pk"]
+        verbose_name = _("contact-pressure limit")
+        verbose_name_plural = _("contact-pressure limits")
+        constraints = [models.UniqueConstraint(fields=["channel", "period_days"], name="contact_limit_unique")]
+
+    def __str__(self) -> str:
+        return gettext("at most %(n)d per %(days)d days") % {"n": self.max_contacts, "days": self.period_days}

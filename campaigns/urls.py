@@ -2,6 +2,7 @@ from django.urls import path
 
 from campaigns.analytics import views as analytics
 from campaigns.lifecycle import views as lifecycle
+from campaigns.triggers import views as triggers
 from campaigns.workspace import views as workspace
 
 app_name = "campaigns"
@@ -12,8 +13,20 @@ urlpatterns = [
     path("audience/", lifecycle.campaign_audience, name="audience"),
     path("reports/", analytics.dashboard, name="reports"),
     path("reports/weekly/", analytics.weekly, name="weekly"),
+    path("reports/dormancy-goal/", analytics.dormancy_goal, name="dormancy_goal"),
     path("reports/history/", analytics.history_import, name="history_import"),
     path("reports/history/<uuid:job_id>/", analytics.history_status, name="history_status"),
+    path("triggers/", triggers.rule_list, name="triggers"),
+    path("triggers/new/", triggers.rule_edit, name="trigger_new"),
+    path("triggers/<int:pk>/", triggers.rule_edit, name="trigger"),
+    path("triggers/<int:pk>/delete/", triggers.rule_delete, name="trigger_delete"),
+    path("contact-limits/", triggers.contact_limits, name="contact_limits"),
+    path("contact-limits/<int:pk>/delete/", triggers.contact_limit_delete, name="contact_limit_delete"),
+    path("pool/", triggers.pool, name="pool"),
+    path("pool/<int:pk>/take/", triggers.pool_take, name="pool_take"),
+    path("load/", triggers.manager_load, name="manager_load"),
+    path("alerts/", triggers.alerts, name="alerts"),
+    path("alerts/seen/", triggers.alerts_seen, name="alerts_seen"),
     path("my-tasks/", workspace.my_tasks, name="my_tasks"),
     path("my-tasks/work/", workspace.work, name="work"),
     path("my-tasks/views/", workspace.save_view, name="save_view"),

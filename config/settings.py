@@ -272,6 +272,14 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "LoopCRM <loopcrm@loca
 METRICS_RECOMPUTE_CONCURRENCY = int(os.environ.get("METRICS_RECOMPUTE_CONCURRENCY", "2"))
 
 # The weekly review goes out on Monday at WEEKLY_REPORT_HOUR in this time zone.
+# Key-event rules (campaigns.triggers): no task made for a customer in quiet hours (local time,
+# "HH:MM-HH:MM"; empty: none) — each rule defers or drops it; events older than this on arrival
+# (an import of history) fire no rule.
+# Maker–checker: a campaign launches (or is scheduled) only once a marketing manager other than
+# its owner has approved it; both are recorded.
+CAMPAIGN_APPROVAL_REQUIRED = os.environ.get("CAMPAIGN_APPROVAL_REQUIRED", "0") == "1"
+CONTACT_QUIET_HOURS = os.environ.get("CONTACT_QUIET_HOURS", "21:00-08:00")
+TRIGGER_EVENT_MAX_AGE_HOURS = int(os.environ.get("TRIGGER_EVENT_MAX_AGE_HOURS", "24"))
 WEEKLY_REPORT_TIME_ZONE = os.environ.get("WEEKLY_REPORT_TIME_ZONE", TIME_ZONE)
 WEEKLY_REPORT_HOUR = int(os.environ.get("WEEKLY_REPORT_HOUR", "7"))
 
@@ -336,6 +344,22 @@ CELERY_BEAT_SCHEDULE: dict = {
     "prune-change-log": {
         "task": "customers.jobs.prune_change_log",
         "schedule": crontab(minute=15, hour="*/6"),
+    },
+    "fire-triggers": {  # events whose message was lost (a broker restart); normally the ingest's own job
+        "task": "campaigns.jobs.fire_triggers",
+        "schedule": crontab(minute="*"),
+    },
+    "settle-trigger-firings": {  # absences confirmed, quiet hours over
+        "task": "campaigns.jobs.settle_trigger_firings",
+        "schedule": crontab(minute="*"),
+    },
+    "check-condition-triggers": {
+        "task": "campaigns.jobs.check_condition_triggers",
+        "schedule": crontab(minute="*/5"),
+    },
+    "record-dormancy": {  # the dashboard's dormant share, at the end of each day
+        "task": "activity.jobs.record_dormancy",
+        "schedule": crontab(minute=20, hour=0),
     },
     "launch-due-campaigns": {
         "task": "campaigns.jobs.launch_due_campaigns",

@@ -53,13 +53,13 @@ def enqueue(task_name: str, *args, job_id=None, **options) -> bool:
 COALESCE_GRACE_S = 300
 
 
-def enqueue_coalesced(task_name: str, *args, key: str, countdown: int) -> bool:
+def enqueue_coalesced(task_name: str, *args, key: str, countdown: int, grace: int = COALESCE_GRACE_S) -> bool:
     """Enqueue the task to run in `countdown` seconds unless one is already waiting: a burst of
     writes (a thousand API batches) becomes one run. The task calls `coalesced_run_started(key)`
     first, so a write after that start queues the next run."""
     # The mark outlives the countdown by a few minutes only: if the message is lost (a broker restart,
     # a purged queue), the next write after that queues a run again instead of waiting an hour.
-    if not cache.add(f"coalesced:{key}", 1, timeout=countdown + COALESCE_GRACE_S):
+    if not cache.add(f"coalesced:{key}", 1, timeout=countdown + grace):
         return False
     sent = enqueue(task_name, *args, countdown=countdown)
     if not sent:

@@ -8,7 +8,6 @@ so importing the same file twice changes nothing the second time.
 
 import csv
 import io
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pa_compute
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Branch, User
 from accounts.selectors import account_managers
 from core.bulk import insert_new_returning
+from core.faults import pause_for_failure_tests
 from core.validators import CONTROL_CHARACTERS
 
 from .importing_write import write_customers
@@ -488,8 +487,7 @@ def import_customers(
         pairs = pairs.assign(tag_id=pairs["slug"].map(tag_ids))
         counts = write_customers(out, pairs[["row", "tag_id"]], by=by,
                                  progress=lambda done: progress(done, len(out), _("Writing customers")))
-        if settings.FAULT_PAUSE_IN_TRANSACTION_S:
-            time.sleep(settings.FAULT_PAUSE_IN_TRANSACTION_S)  # failure tests kill the worker here
+        pause_for_failure_tests()
     report.created, report.updated, report.unchanged, report.tag_links_added = counts
     progress(len(out), len(out), _("Done"))
     return report

@@ -497,6 +497,8 @@ def _print_activity(node: dict, context: str) -> str:
 
 def _value(value) -> str:
     text = str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return text  # negative numbers too: `asset_change_30d <= -0.3` reads back as a number
     if BARE.match(text) and text.upper() not in KEYWORDS:
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

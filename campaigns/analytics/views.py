@@ -2,8 +2,10 @@
 history upload, and result tags on demand from a campaign's page."""
 
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,6 +14,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
+from activity.selectors import dormancy_trend
+from activity.services import set_dormancy_goal
 from campaigns.analytics import reports
 from campaigns.analytics.exports import BREAKDOWNS, weekly_workbook
 from campaigns.analytics.history import COLUMNS, HISTORY_KIND, queue_history_import
@@ -75,8 +79,25 @@ def dashboard(request):
         "period": period, "label": period.label if period else label, "query": request.GET.urlencode(),
         "counted": _what_is_counted(campaigns),
         "campaign_choices": Campaign.objects.exclude(launched_at=None).order_by("name").values_list("pk", "name"),
-        "chosen": chosen, "lifecycle": lifecycle_week_over_week(),
+        "chosen": chosen, "lifecycle": lifecycle_week_over_week(), "dormancy": dormancy_trend(),
     })
+
+
+@require_POST
+@manager_required
+def dormancy_goal(request):
+    """The team's goal for the share of dormant customers (kept with the earlier goals)."""
+    try:
+        share = Decimal(request.POST.get("target_percent", "")) / 100
+        days = int(request.POST.get("dormant_days", ""))
+        set_dormancy_goal(by=request.user, target_share=share, dormant_days=days)
+    except (InvalidOperation, ValueError):
+        messages.error(request, _("Give the goal as a percentage and the days as a whole number."))
+    except ValidationError as error:
+        messages.error(request, "; ".join(" ".join(problems) for problems in error.message_dict.values()))
+    else:
+        messages.success(request, _("Goal saved; the dormant share is being recomputed under it."))
+    return redirect("campaigns:reports")
 
 
 def _what_is_counted(campaigns: list[dict]) -> str:

@@ -42,11 +42,12 @@ class CampaignSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "objective", "product", "channel", "priority", "segment", "expression", "text",
                   "start_at", "end_date", "due_date", "sla_days", "cost_fixed", "cost_per_contact",
                   "value_per_conversion", "holdout_pct", "holdout_seed", "strategy", "account_managers",
-                  "frequency_cap_days", "script", "products", "attribution_days", "suitability", "owner", "status",
-                  "launch_job", "launched_text", "audience_size",
-                  "excluded", "holdout_size", "task_count", "launched_at", "closed_at", "created_at", "updated_at"]
-        read_only_fields = ["id", "owner", "status", "launch_job", "launched_text", "audience_size", "excluded",
-                            "holdout_size", "task_count", "launched_at", "closed_at", "created_at", "updated_at"]
+                  "frequency_cap_days", "purpose", "script", "products", "attribution_days", "suitability", "owner",
+                  "status", "launch_job", "approved_by", "approved_at", "launched_text", "audience_size", "excluded",
+                  "holdout_size", "task_count", "launched_at", "closed_at", "created_at", "updated_at"]
+        read_only_fields = ["id", "owner", "status", "launch_job", "approved_by", "approved_at", "launched_text",
+                            "audience_size", "excluded", "holdout_size", "task_count", "launched_at", "closed_at",
+                            "created_at", "updated_at"]
         extra_kwargs = {"holdout_seed": {"required": False}}
 
     def validate(self, data):
@@ -155,6 +156,12 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._transition(request, services.cancel_campaign)
+
+    @extend_schema(request=None, responses={200: CampaignSerializer, 409: ConflictSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """The checker's approval (CAMPAIGN_APPROVAL_REQUIRED): a marketing manager other than the owner."""
+        return self._transition(request, services.approve_campaign)
 
     @extend_schema(responses={200: CampaignStatsSerializer})
     @action(detail=True, methods=["get"])

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.selectors import account_managers
+from accounts.selectors import account_managers, present_account_managers
 from campaigns.models import Campaign, Strategy, Task
 
 
@@ -38,7 +39,9 @@ def _pick(slot_sql: str, user_ids: list[int]) -> str:
 def chosen_managers(campaign: Campaign, managers: list[int] | None = None) -> list[int]:
     """The selected account managers that are still active, in a stable order."""
     selected = managers if managers is not None else campaign.account_managers.values("pk")
-    return list(account_managers().filter(pk__in=selected).order_by("pk").values_list("pk", flat=True))
+    # Present ones only: an account manager away today (User.away_until) gets no share of a launch.
+    return list(present_account_managers(timezone.localdate()).filter(pk__in=selected).order_by("pk")
+                .values_list("pk", flat=True))
 
 
 def by_owner(campaign: Campaign, managers: list[int] | None) -> Assignment:
@@ -118,7 +121,7 @@ def level_quotas(loads: list[int], new_tasks: int) -> list[int]:
 def by_branch(campaign: Campaign, managers: list[int] | None) -> Assignment:
     """Round robin within each branch over that branch's account managers (the chosen ones,
     or every active account manager of the branch when none are chosen)."""
-    candidates = account_managers().filter(branch__isnull=False)
+    candidates = present_account_managers(timezone.localdate()).filter(branch__isnull=False)
     chosen = chosen_managers(campaign, managers)
     if chosen:
         candidates = candidates.filter(pk__in=chosen)

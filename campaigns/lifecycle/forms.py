@@ -30,8 +30,8 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["name", "objective", "product", "channel", "priority", "segment", "text", "start_at", "end_date",
                   "due_date", "sla_days", "cost_fixed", "cost_per_contact", "value_per_conversion", "holdout_pct",
-                  "holdout_seed", "strategy", "account_managers", "frequency_cap_days", "script", "products",
-                  "attribution_days", "suitability"]
+                  "holdout_seed", "strategy", "account_managers", "frequency_cap_days", "purpose", "script",
+                  "products", "attribution_days", "suitability"]
         widgets = {
             "objective": forms.Textarea(attrs={"rows": 2}),
             "script": forms.Textarea(attrs={"rows": 6}),
@@ -44,11 +44,15 @@ class CampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["segment"].required = False
         self.fields["attribution_days"].required = False  # blank: the model's default (30 days)
+        self.fields["purpose"].required = False  # blank: marketing
         self.fields["segment"].empty_label = _("— an expression below —")
         if self.instance.pk and not self.instance.is_editable:
             for name in Campaign.LAUNCH_FIELDS & set(self.fields):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Fixed at launch.")
+
+    def clean_purpose(self):
+        return self.cleaned_data.get("purpose") or Campaign._meta.get_field("purpose").default
 
     def clean_attribution_days(self):
         value = self.cleaned_data.get("attribution_days")

@@ -6,13 +6,11 @@ control), and one INSERT … SELECT writes the tasks with their assignee. DESIGN
 INSERT … SELECT at ~290k rows/s against ~46k for bulk_create.
 """
 
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,8 +18,10 @@ from pyroaring import BitMap
 
 from activity.suitability import UNASSESSED_RISK_LEVEL
 from campaigns.lifecycle.dispatch import Assignment, assignment_for
+from campaigns.lifecycle.pressure import pressure_sql
 from campaigns.models import Campaign, Task
 from core.bulk import copy_rows, create_temp_table, drop_temp_tables
+from core.faults import pause_for_failure_tests
 from segments.expression import from_json, to_text
 from segments.services import audience_for, segment_audience
 
@@ -35,6 +35,7 @@ EXCLUSION_REASONS = {
     "unsuitable": _("Risk level below the product's (suitability)"),
     "opted_out": _("Opted out of this channel"),
     "frequency_cap": _("Contacted recently (frequency cap)"),
+    "contact_pressure": _("Contact-pressure limit reached"),
     "no_account_manager": _("No account manager to assign"),
     "deleted": _("No longer on file"),
 }
@@ -132,12 +133,15 @@ def _classify(campaign: Campaign, assignment: Assignment, now: datetime, product
             f"AND t.campaign_id <> %s AND COALESCE(t.completed_at, t.created_at) >= %s)")
         cutoff = now - timedelta(days=campaign.frequency_cap_days)
         params += [campaign.pk or 0, connection.ops.adapt_datetimefield_value(cutoff)]
+    pressure, pressure_params = pressure_sql(campaign, now)
+    params += pressure_params
     create_temp_table(PLAN_TABLE, f"""AS
         SELECT c.id AS customer_id, c.owner_id AS owner_id, c.branch_id AS branch_id,
                CASE WHEN c.do_not_contact THEN 'do_not_contact'
                     WHEN {unsuitable} THEN 'unsuitable'
                     WHEN {_opted_out_sql()} THEN 'opted_out'
                     WHEN {frequency_cap} THEN 'frequency_cap'
+                    WHEN {pressure} THEN 'contact_pressure'
                     WHEN {assignment.unassignable_sql} THEN 'no_account_manager'
                END AS reason,
                CASE WHEN a.control = 1 THEN 'control' ELSE 'treatment' END AS grp
@@ -215,8 +219,8 @@ def plan_and_write(campaign: Campaign, *, now: datetime, write: bool,
     _classify(campaign, assignment, now, products)
     plan = _plan_counts(text, len(bitmap))
     written = _write_tasks(campaign, assignment, plan.treatment, now) if write and plan.treatment + plan.holdout else 0
-    if write and settings.FAULT_PAUSE_IN_TRANSACTION_S:
-        time.sleep(settings.FAULT_PAUSE_IN_TRANSACTION_S)  # failure tests kill the worker here
+    if write:
+        pause_for_failure_tests()
     drop_temp_tables(PLAN_TABLE, AUDIENCE_TABLE)
     return plan, written
 

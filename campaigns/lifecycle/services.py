@@ -2,16 +2,18 @@
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.roles import is_manager
 from campaigns.errors import CampaignError
 from campaigns.lifecycle import launch
 from campaigns.lifecycle.dispatch import DispatchError
-from campaigns.models import Campaign, CampaignSettingChange, CampaignTransition, Strategy, Task, unique_slug
+from campaigns.models import Campaign, CampaignSettingChange, CampaignTransition, ContactLimit, Strategy, Task, unique_slug
 from core import services as job_services
 from core.models import Job
 from segments.compiler import checked_expression
@@ -51,6 +53,7 @@ def save_campaign(*, campaign: Campaign, by, managers=None, products=None) -> Ca
     `products` (Product objects or ids) replaces the products promoted when given.
     """
     check_settings(campaign, managers=managers, products=products)
+    _withdraw_approval_if_changed(campaign, by, managers=managers, products=products)
     stored_suitability = (Campaign.objects.filter(pk=campaign.pk).values_list("suitability", flat=True).first()
                           if campaign.pk else None)
     if campaign.pk is None:
@@ -73,6 +76,48 @@ def save_campaign(*, campaign: Campaign, by, managers=None, products=None) -> Ca
                                              before="" if created else str(stored_suitability).lower(),
                                              after=str(campaign.suitability).lower())
     return campaign
+
+
+def _withdraw_approval_if_changed(campaign: Campaign, by, *, managers, products) -> None:
+    """An approval covers the settings that were approved: changing a launch setting withdraws it."""
+    stored = Campaign.objects.filter(pk=campaign.pk).first() if campaign.pk else None
+    if stored is None or stored.approved_by_id is None or not stored.is_editable:
+        return
+    changed = sorted(name for name in Campaign.LAUNCH_FIELDS if _changed(stored, campaign, name, managers, products))
+    if changed:
+        campaign.approved_by, campaign.approved_at = None, None
+        CampaignSettingChange.objects.create(campaign=campaign, field="approval", by=by,
+                                             before=stored.approved_by.username,
+                                             after=_("withdrawn: %(fields)s changed") % {"fields": ", ".join(changed)})
+
+
+def approve_campaign(*, campaign: Campaign, by) -> Campaign:
+    """The checker's approval: a marketing manager (or admin) other than the campaign's owner, of a
+    campaign not launched yet. Recorded; the launch can then go ahead."""
+    with transaction.atomic():
+        campaign = _locked(campaign)
+        if not is_manager(by):
+            raise CampaignError(_("Only a marketing manager can approve a campaign."))
+        if campaign.owner_id == by.pk:
+            raise CampaignError(_("A campaign needs a second marketing manager's approval: its owner cannot approve "
+                                  "it."), conflict=True)
+        if not campaign.is_editable:
+            raise CampaignError(_("This campaign was already launched (it is %(status)s).") % {
+                "status": campaign.get_status_display().lower()}, conflict=True)
+        if campaign.approved_by_id:
+            raise CampaignError(_("Already approved by %(user)s.") % {"user": campaign.approved_by.username},
+                                conflict=True)
+        campaign.approved_by, campaign.approved_at = by, timezone.now()
+        campaign.save(update_fields=["approved_by", "approved_at", "updated_at"])
+        CampaignSettingChange.objects.create(campaign=campaign, field="approval", by=by, before="",
+                                             after=_("approved"))
+    return campaign
+
+
+def _check_approved(campaign: Campaign) -> None:
+    if settings.CAMPAIGN_APPROVAL_REQUIRED and campaign.approved_by_id is None:
+        raise CampaignError(_("This campaign needs a second marketing manager's approval before it can launch or "
+                              "be scheduled."), conflict=True)
 
 
 def check_settings(campaign: Campaign, *, managers=None, products=None) -> None:
@@ -148,6 +193,7 @@ def _locked(campaign: Campaign) -> Campaign:
 @transaction.atomic
 def schedule_campaign(*, campaign: Campaign, by) -> Campaign:
     campaign = _locked(campaign)
+    _check_approved(campaign)
     if campaign.start_at is None or campaign.start_at <= timezone.now():
         raise CampaignError(_("Set a start time in the future to schedule the campaign."))
     return _move(campaign, Status.SCHEDULED, by)
@@ -197,6 +243,7 @@ def queue_launch(*, campaign: Campaign, by) -> Job:
         if campaign.status not in (Status.DRAFT, Status.SCHEDULED):
             raise CampaignError(_("This campaign was already launched (it is %(status)s).") % {
                 "status": campaign.get_status_display().lower()}, conflict=True)
+        _check_approved(campaign)
         plan = preflight(campaign)
         job = job_services.queue_job(kind=LAUNCH_KIND, task="campaigns.jobs.launch_campaign", by=by,
                                      params={"campaign_id": campaign.pk}, total=plan.treatment + plan.holdout)
@@ -303,3 +350,21 @@ def launch_due_campaigns() -> int:
                 "The scheduled launch failed (%(error)s); it went back to draft. Check its audience and "
                 "settings, then schedule it again.") % {"error": type(error).__name__})
     return launched
+
+
+# --- contact-pressure limits ---------------------------------------------------------------------
+
+def save_contact_limit(*, by, channel: str, period_days: int, max_contacts: int,
+                       exempt_service: bool = True) -> ContactLimit:
+    """Add a limit, or change the one on this channel and period. Every launch and key-event rule
+    obeys it from now on (campaigns.lifecycle.pressure)."""
+    limit = ContactLimit.objects.filter(channel=channel, period_days=period_days).first() or ContactLimit(
+        channel=channel, period_days=period_days, created_by=by)
+    limit.max_contacts, limit.exempt_service = max_contacts, exempt_service
+    limit.full_clean(validate_unique=False)
+    limit.save()
+    return limit
+
+
+def delete_contact_limit(*, pk: int) -> int:
+    return ContactLimit.objects.filter(pk=pk).delete()[0]

@@ -1,5 +1,6 @@
 """Campaign pages for managers: list, form with live audience, detail, launch, lifecycle actions."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -102,7 +103,7 @@ def campaign_detail(request, pk):
         "holdout_share": holdout_share(stats["holdout"], campaign.task_count or 0),
         "days": stats["by_day"], "transitions": campaign.transitions.select_related("by"),
         "chart_labels": {"outcomes": _("outcomes logged"), "converted_total": _("converted, total")},
-        "job": campaign.launch_job,
+        "job": campaign.launch_job, "approval_required": settings.CAMPAIGN_APPROVAL_REQUIRED,
     })
 
 
@@ -142,6 +143,7 @@ ACTIONS = {
     "unschedule": (services.unschedule_campaign, _("Campaign back to draft.")),
     "complete": (services.complete_campaign, _("Campaign completed; open tasks were cancelled.")),
     "cancel": (services.cancel_campaign, _("Campaign cancelled.")),
+    "approve": (services.approve_campaign, _("Campaign approved: it can be launched.")),
 }
 
 

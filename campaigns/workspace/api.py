@@ -23,13 +23,15 @@ class TaskSerializer(serializers.ModelSerializer):
     response = serializers.ChoiceField(choices=Task.Response.choices, allow_blank=True, read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
                                             help_text=_("None for holdout customers: nobody contacts them."))
+    event = serializers.CharField(source="trigger_event.external_id", read_only=True, allow_null=True, default=None,
+                                  help_text=_("The external id of the event that made this task (key-event rules)."))
 
     class Meta:
         model = Task
         fields = ["id", "campaign", "campaign_name", "customer", "customer_name", "assignee", "status", "group",
                   "channel", "priority", "due_date", "version", "contact_result", "response", "failure_reason",
                   "failure_note", "amount", "product", "note", "next_follow_up", "completed_at", "created_at",
-                  "updated_at"]
+                  "updated_at", "trigger", "event"]
         read_only_fields = fields
 
 
@@ -94,7 +96,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
-        return (tasks_visible_to(self.request.user).select_related("campaign", "customer", "assignee")
+        return (tasks_visible_to(self.request.user).select_related("campaign", "customer", "assignee", "trigger_event")
                 .order_by("due_date", "id"))
 
     @extend_schema(request=ReassignInput, responses={200: inline_serializer("Reassigned", {

@@ -21,10 +21,12 @@ class TaskFilter(django_filters.FilterSet):
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label=_("Due on or after"))
     customer = django_filters.NumberFilter(field_name="customer_id", label=_("Customer id"), min_value=1,
                                            max_value=2**63 - 1)
+    trigger = django_filters.NumberFilter(field_name="trigger_id", label=_("Key-event rule id"), min_value=1,
+                                          max_value=2**63 - 1)
 
     class Meta:
         model = Task
-        fields = ["campaign", "status", "group", "assignee", "due_before", "due_after", "customer"]
+        fields = ["campaign", "status", "group", "assignee", "due_before", "due_after", "customer", "trigger"]
 
 
 class TaskQueueFilter(django_filters.FilterSet):

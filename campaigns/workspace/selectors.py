@@ -83,3 +83,23 @@ def new_since(user, seen_at) -> QuerySet[Task]:
         return tasks
     return tasks.filter(Q(created_at__gt=seen_at) | Q(reassignments__to_user=user, reassignments__at__gt=seen_at)
                         ).distinct()
+
+
+def branch_tasks(user) -> QuerySet[Task]:
+    """Open contact tasks of the user's branch's customers (a marketing manager: every branch)."""
+    tasks = Task.objects.filter(group=Task.Group.TREATMENT, status__in=Task.OPEN_STATUSES)
+    if is_manager(user):
+        return tasks
+    if user.branch_id is None:
+        return tasks.none()
+    return tasks.filter(customer__branch_id=user.branch_id)
+
+
+def branch_pool(user) -> QuerySet[Task]:
+    """The branch's tasks nobody holds yet: key-event tasks whose customer's own account manager and
+    branch colleagues were away or full when the event came."""
+    return branch_tasks(user).filter(assignee__isnull=True)
+
+
+def pool_count(user) -> int:
+    return branch_pool(user).count()

@@ -16,6 +16,7 @@ from accounts.selectors import account_managers
 from campaigns.analytics.stored import request_refresh
 from campaigns.errors import CampaignError
 from campaigns.models import FailureReason, OutcomeChange, Task, TaskReassignment
+from campaigns.workspace.selectors import branch_pool
 from core.bulk import insert_from_select
 
 OUTCOME_FIELDS = ["contact_result", "response", "failure_reason", "failure_note", "amount", "product", "note",
@@ -209,3 +210,10 @@ def reassign_tasks(*, tasks, to_user, by) -> int:
     insert_from_select(TaskReassignment, ["task_id", "from_user_id", "to_user_id", "by_id", "at"], history)
     return Task.objects.filter(pk__in=movable.values("pk")).update(
         assignee=to_user, version=F("version") + 1, updated_at=now)
+
+
+@transaction.atomic
+def take_from_pool(*, task_id: int, user) -> None:
+    """An account manager takes a task from their branch's pool; one of two at once gets it."""
+    if not reassign_tasks(tasks=branch_pool(user).filter(pk=task_id), to_user=user, by=user):
+        raise CampaignError(_("Someone else took this task already."), conflict=True)

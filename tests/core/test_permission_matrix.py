@@ -9,7 +9,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from autotags.models import TagRule
-from campaigns.models import SavedTaskView
+from campaigns.models import ContactLimit, SavedTaskView
+from campaigns.triggers.services import save_rule
 from core.models import Job
 from customers.models import BulkChange
 from recommendations.services import LOOKALIKE_TASK
@@ -26,7 +27,9 @@ SKIPPED = {"login", "logout", "set_language"}  # authentication plumbing, tested
 PUBLIC = {"schema", "api-docs"}
 # A saved view is its owner's alone, and only its assignee starts a task, whatever the role.
 PERSONAL = {"campaigns:delete_view", "campaigns:start_task"}
-POST_ONLY = {"customers:customer_tags", "campaigns:delete_view", "campaigns:outcome", "campaigns:start_task",
+POST_ONLY = {"customers:customer_tags", "campaigns:delete_view", "campaigns:trigger_delete", "campaigns:alerts_seen",
+             "campaigns:contact_limit_delete", "campaigns:pool_take", "campaigns:dormancy_goal",
+             "campaigns:outcome", "campaigns:start_task",
              "customers:bulk_change_undo", "scores:recompute", "scores:accept_suggestion", "autotags:delete"}
 
 PAGES = {
@@ -68,6 +71,13 @@ PAGES = {
     "recommendations:rules": (MANAGERS, {}), "recommendations:lookalike": (MANAGERS, {}),
     "recommendations:lookalike_status": (MANAGERS, {"pk": "lookalike_job"}),
     "recommendations:customer_next_best": (OWN, {"pk": "bobs_customer"}),
+    # Key-event rules are the marketing team's; alerts are each account manager's own (managers: all).
+    "campaigns:triggers": (MANAGERS, {}), "campaigns:trigger_new": (MANAGERS, {}),
+    "campaigns:trigger": (MANAGERS, {"pk": "trigger"}), "campaigns:trigger_delete": (MANAGERS, {"pk": "trigger"}),
+    "campaigns:alerts": (ALL, {}), "campaigns:alerts_seen": (ALL, {}),
+    "campaigns:pool": (ALL, {}), "campaigns:pool_take": (OWN, {"pk": "bobs_pooled_task"}),
+    "campaigns:manager_load": (MANAGERS, {}), "campaigns:dormancy_goal": (MANAGERS, {}),
+    "campaigns:contact_limits": (MANAGERS, {}), "campaigns:contact_limit_delete": (MANAGERS, {"pk": "contact_limit"}),
 }
 
 API = [  # (method, path template, rule)
@@ -91,6 +101,8 @@ API = [  # (method, path template, rule)
     ("get", "/api/v1/scores/churn/model/", ALL), ("get", "/api/v1/customers/{bobs_customer}/scores/", OWN),
     ("get", "/api/v1/recommendations/rules/", MANAGERS), ("get", "/api/v1/customers/{bobs_customer}/next-best/", OWN),
     ("post", "/api/v1/segments/lookalike/", MANAGERS),
+    ("get", "/api/v1/triggers/", MANAGERS), ("post", "/api/v1/triggers/", MANAGERS),
+    ("get", "/api/v1/triggers/{trigger}/", MANAGERS), ("patch", "/api/v1/triggers/{trigger}/", MANAGERS),
 ]
 
 
@@ -115,6 +127,9 @@ def objects(mia, alice, bob):
         "rule": TagRule.objects.create(name="Rich", tag=TagFactory(slug="rich", source="rule"), text="assets >= 1",
                                        expression={"field": "assets", "op": "gte", "value": 1}).pk,
         "run": _published_run(bobs_customer),
+        "bobs_pooled_task": TaskFactory(campaign=campaign, customer=CustomerFactory(branch=bob.branch), assignee=None).pk,
+        "contact_limit": ContactLimit.objects.create(period_days=7, max_contacts=3).pk,
+        "trigger": save_rule(by=mia, name="Opening failed", event="account_opening_failed").pk,
         "lookalike_job": Job.objects.create(kind="lookalike", task=LOOKALIKE_TASK, created_by=mia,
                                             params={"name": "Like VIP"}).pk,
     }

@@ -5,6 +5,7 @@ outcomes), and the file's outcomes replayed as past campaigns (so the reports st
 contacts). What the file lacks — names, deposit amounts — is synthetic and labelled so (campaigns.demo)."""
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +21,15 @@ from accounts.demo import USERS, ensure_demo_users
 from accounts.models import User
 from accounts.roles import Role
 from activity import demo as activity_demo
-from activity.models import Product
+from activity.models import DormancyGoal, Product
+from activity.services import record_dormancy, set_dormancy_goal
 from autotags import services as rule_services
 from autotags.models import RuleApplication, TagRule
 from campaigns import demo
 from campaigns.analytics import history, result_tags, stored
 from campaigns.lifecycle import services as campaign_services
-from campaigns.models import Campaign
+from campaigns.models import Campaign, TriggerRule
+from campaigns.triggers import services as trigger_services
 from customers.importing import import_customers
 from customers.models import Customer, Tag
 from scores.services import compute_scores
@@ -36,6 +39,14 @@ from segments.services import save_segment
 BANK_FILE = Path(settings.BASE_DIR) / "data" / "bank-marketing" / "bank-full.csv"
 DEMO_RULES = [(gettext_lazy("Churn warning"), "churn-warning", "churn_risk >= 0.7"),
               (gettext_lazy("High purchase intent"), "intent-top", "intent_group = top")]
+DEMO_TRIGGERS = [
+    (gettext_lazy("Account opening failed"), {
+        "event": "account_opening_failed", "action": "task", "priority": 1, "sla_hours": 4,
+        "script": gettext_lazy("Call the same day: say which step failed and offer to finish the opening together.")}),
+    (gettext_lazy("Heavy asset drop"), {"segment": "asset_change_30d <= -0.3", "action": "alert", "window_hours": 24 * 7}),
+]
+
+
 class Command(BaseCommand):
     help = "Load demo branches, users and the bank-marketing customers (safe to run again)."
 
@@ -52,6 +63,8 @@ class Command(BaseCommand):
         self.seed_campaign()
         self.replay_history()
         self.seed_scores()
+        self.seed_triggers()
+        self.seed_dormancy()
 
     def seed_activity(self) -> None:
         """50 products and a year of synthetic transactions, events and holdings for the bank customers."""
@@ -87,6 +100,23 @@ class Command(BaseCommand):
                 applied = rule_services.apply_rule(rule=rule, reason=RuleApplication.Reason.SAVED)
                 self.stdout.write(_("Rule “%(name)s”: %(n)d customers carry %(tag)s.") % {
                     "name": rule.name, "n": applied.members, "tag": slug})
+
+    def seed_dormancy(self) -> None:
+        """The dormant-share goal of the seed (down to 20 %), once, and the weeks so far recorded."""
+        if not DormancyGoal.objects.exists():
+            set_dormancy_goal(by=User.objects.get(username="mia"), target_share=Decimal("0.20"), dormant_days=180)
+        recorded = record_dormancy()
+        self.stdout.write(_("Dormant share recorded for %(n)d days.") % {"n": recorded})
+
+    def seed_triggers(self) -> None:
+        """Two key-event rules (created once): a failed account opening makes a task for the owner; a
+        heavy asset drop alerts them. The demo's past events are too old to fire them."""
+        mia = User.objects.get(username="mia")
+        for name, values in DEMO_TRIGGERS:
+            if not TriggerRule.objects.filter(name=str(name)).exists():
+                trigger_services.save_rule(by=mia, name=str(name), **{key: str(value) if key == "script" else value
+                                                                      for key, value in values.items()})
+                self.stdout.write(_("Key-event rule “%(name)s” created.") % {"name": name})
 
     def seed_campaign(self) -> None:
         """A segment and a running campaign (launched once; a second run leaves them as they are)."""

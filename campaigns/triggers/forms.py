@@ -1,0 +1,62 @@
+import json
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import Priority, TriggerRule
+from customers.models import Channel
+
+
+class TriggerRuleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    event = forms.CharField(label=_("When a customer has the event"), max_length=64, required=False,
+                            help_text=_("An event type, e.g. account_opening_failed. Empty: when a customer enters "
+                                        "the segment below (a condition such as asset_change_30d <= -0.3)."))
+    properties = forms.CharField(label=_("With properties (JSON)"), required=False,
+                                 widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text=_("e.g. {\"step\": \"kyc\", \"loss_pct\": {\"gte\": 20}}; empty: any."))
+    absent_event = forms.CharField(label=_("Unless followed by the event"), max_length=64, required=False)
+    absent_within_hours = forms.IntegerField(label=_("within (hours)"), min_value=1, max_value=24 * 90,
+                                             required=False)
+    segment = forms.CharField(label=_("For customers in"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text=_("A segment expression, e.g. assets >= 500000; empty: every customer."))
+    action = forms.ChoiceField(label=_("Action"), choices=TriggerRule.Action.choices)
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int,
+                                      initial=Priority.HIGH)
+    sla_hours = forms.IntegerField(label=_("SLA (hours)"), min_value=1, max_value=24 * 60, initial=24)
+    script = forms.CharField(label=_("Call script"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    quiet_hours = forms.ChoiceField(label=_("In quiet hours"), choices=TriggerRule.QuietHours.choices)
+    window_hours = forms.IntegerField(label=_("At most once per customer per (hours)"), min_value=1,
+                                      max_value=24 * 365, initial=24)
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def clean_properties(self):
+        text = self.cleaned_data["properties"].strip()
+        if not text:
+            return {}
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(_("Not valid JSON: %(error)s") % {"error": error.msg}) from error
+
+    @classmethod
+    def initial_of(cls, rule: TriggerRule) -> dict:
+        initial = {name: getattr(rule, name) for name in cls.base_fields if name not in ("segment", "properties")}
+        initial["segment"] = rule.text
+        initial["properties"] = json.dumps(rule.properties, ensure_ascii=False) if rule.properties else ""
+        return initial
+
+
+class ContactLimitForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), required=False,
+                                choices=[("", _("Every channel"))] + list(Channel.choices))
+    period_days = forms.IntegerField(label=_("Period (days)"), min_value=1, max_value=90, initial=7)
+    max_contacts = forms.IntegerField(label=_("At most (contacts per customer)"), min_value=1, max_value=100,
+                                      initial=2)
+    exempt_service = forms.BooleanField(label=_("Service contacts exempt"), required=False, initial=True)
+
+
+class AvailabilityForm(forms.Form):
+    daily_capacity = forms.IntegerField(label=_("Tasks per day"), min_value=1, max_value=10_000, required=False)
+    away_until = forms.DateField(label=_("Away until"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
