@@ -88,7 +88,8 @@ def _withdraw_approval_if_changed(campaign: Campaign, by, *, managers, products)
         campaign.approved_by, campaign.approved_at = None, None
         CampaignSettingChange.objects.create(campaign=campaign, field="approval", by=by,
                                              before=stored.approved_by.username,
-                                             after=_("withdrawn: %(fields)s changed") % {"fields": ", ".join(changed)})
+                                             after=(_("withdrawn: %(fields)s changed") % {
+                                                 "fields": ", ".join(changed)})[:200])
 
 
 def approve_campaign(*, campaign: Campaign, by) -> Campaign:

@@ -29,10 +29,13 @@ class Router:
         for pk, branch, _capacity in managers:
             if branch is not None:
                 self.by_branch[branch].append(pk)
-        start = datetime.combine(today, time(), tzinfo=conditions.zone())
-        rows = (Task.objects.filter(assignee__in=list(self.capacity), group=Task.Group.TREATMENT, created_at__gte=start)
-                .values("assignee").annotate(n=Count("pk")).order_by())
-        self.today = defaultdict(int, {row["assignee"]: row["n"] for row in rows})
+        self.today: dict[int, int] = defaultdict(int)
+        limited = [pk for pk, capacity in self.capacity.items() if capacity is not None]
+        if limited:  # today's count matters only to managers with a capacity
+            start = datetime.combine(today, time(), tzinfo=conditions.zone())
+            rows = (Task.objects.filter(assignee__in=limited, group=Task.Group.TREATMENT, created_at__gte=start)
+                    .values("assignee").annotate(n=Count("pk")).order_by())
+            self.today.update({row["assignee"]: row["n"] for row in rows})
         self._open: dict[int, int] | None = None
 
     def _has_room(self, pk: int) -> bool:
