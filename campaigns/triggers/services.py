@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pyroaring import BitMap
 
+from activity.ingest import EVENT_TYPE
 from activity.models import Event
 from campaigns.lifecycle.pressure import PressureCounter
 from campaigns.models import (
@@ -72,6 +73,10 @@ def save_rule(*, by, rule: TriggerRule | None = None, segment=None, **values) ->
             rule.expression, rule.text = _segment(segment)
         except ExpressionError as error:
             errors["segment"] = [str(error)]
+    for field in ("event", "absent_event"):
+        if getattr(rule, field) and not EVENT_TYPE.match(getattr(rule, field)):
+            errors[field] = [_("An event type is lower-case letters, digits, _ . and - (at most 64), as events "
+                               "arrive: e.g. login_failed.")]
     if bool(rule.absent_event) != bool(rule.absent_within_hours):
         errors["absent_within_hours"] = [_("Give both the event that should follow and within how many hours.")]
     if rule.absent_event and not rule.event:

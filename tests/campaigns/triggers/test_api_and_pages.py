@@ -37,6 +37,7 @@ def test_create_read_change_and_delete_through_the_api(db, api_as, mia):
 @pytest.mark.parametrize("change, field", [
     ({"name": ""}, "name"),
     ({"event": ""}, "event"),  # no event and no condition
+    ({"event": "Account Opening Failed"}, "event"),  # never the type of an event that arrives
     ({"properties": ["step"]}, "properties"),
     ({"properties": {"loss": {"gte": "a lot"}}}, "properties"),
     ({"properties": {"loss": {"between": [1, 2]}}}, "properties"),
