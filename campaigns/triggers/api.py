@@ -34,7 +34,7 @@ class TriggerSerializer(serializers.ModelSerializer):
     class Meta:
         model = TriggerRule
         fields = ["id", "name", "event", "properties", "absent_event", "absent_within_hours", "segment", "expression",
-                  "action", "priority", "sla_hours", "script", "quiet_hours", "window_hours", "active", "campaign",
+                  "action", "priority", "sla_hours", "script", "quiet_hours", "window_hours", "service", "active", "campaign",
                   "created_at", "updated_at"]
         read_only_fields = ["id", "expression", "campaign", "created_at", "updated_at"]
 

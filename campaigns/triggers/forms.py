@@ -28,6 +28,9 @@ class TriggerRuleForm(forms.Form):
     quiet_hours = forms.ChoiceField(label=_("In quiet hours"), choices=TriggerRule.QuietHours.choices)
     window_hours = forms.IntegerField(label=_("At most once per customer per (hours)"), min_value=1,
                                       max_value=24 * 365, initial=24)
+    service = forms.BooleanField(label=_("Service contact"), required=False,
+                                 help_text=_("Helping the customer (an opening to finish) rather than marketing: "
+                                             "exempt from the contact-pressure limits that exempt service."))
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def clean_properties(self):

@@ -37,6 +37,9 @@ def test_two_campaigns_and_a_rule_share_one_limit(db, make_vips, mia, alice, api
     launch(service, mia, django_capture_on_commit_callbacks)
     assert service.task_count == 22  # exempt, and not counted against the next
 
+    helping = api_as(mia).post("/api/v1/triggers/", {"name": "Opening help", "event": "login_failed", "service": True},
+                               format="json")
+    assert helping.status_code == 201 and helping.json()["service"] is True
     rule = services.save_rule(by=mia, name="Login failures", event="login_failed")
     at = (timezone.now() - timedelta(minutes=2)).isoformat()
     with django_capture_on_commit_callbacks(execute=True):
@@ -45,6 +48,8 @@ def test_two_campaigns_and_a_rule_share_one_limit(db, make_vips, mia, alice, api
             format="json")
     assert TriggerFiring.objects.get(rule=rule).outcome == TriggerFiring.Outcome.CONTACT_PRESSURE
     assert not Task.objects.filter(trigger=rule).exists()
+    service_rule = helping.json()["id"]  # a service rule is exempt: its task is made
+    assert TriggerFiring.objects.get(rule_id=service_rule).outcome == TriggerFiring.Outcome.TASK
 
 
 def test_a_limit_on_one_channel_counts_that_channel_only(db, make_vips, mia, alice,
