@@ -15,10 +15,13 @@ from django.db.models import Count
 from campaigns.models import Campaign, ContactLimit, Purpose, Task
 
 
+def _applies(limit: ContactLimit, *, channel: str, purpose: str) -> bool:
+    return limit.channel in ("", channel) and not (limit.exempt_service and purpose == Purpose.SERVICE)
+
+
 def limits_for(*, channel: str, purpose: str) -> list[ContactLimit]:
     """The limits that apply to a campaign on this channel with this purpose."""
-    return [limit for limit in ContactLimit.objects.all()
-            if limit.channel in ("", channel) and not (limit.exempt_service and purpose == Purpose.SERVICE)]
+    return [limit for limit in ContactLimit.objects.all() if _applies(limit, channel=channel, purpose=purpose)]
 
 
 def _counted(limit: ContactLimit, now: datetime):
@@ -65,8 +68,7 @@ class PressureCounter:
             self.counts[limit.pk] = defaultdict(int, {row["customer_id"]: row["n"] for row in rows})
 
     def _applying(self, campaign: Campaign) -> list[ContactLimit]:
-        return [limit for limit in self.limits if limit.channel in ("", campaign.channel)
-                and not (limit.exempt_service and campaign.purpose == Purpose.SERVICE)]
+        return [limit for limit in self.limits if _applies(limit, channel=campaign.channel, purpose=campaign.purpose)]
 
     def admits(self, customer_id: int, campaign: Campaign) -> bool:
         return all(self.counts[limit.pk][customer_id] < limit.max_contacts for limit in self._applying(campaign))

@@ -7,13 +7,15 @@ One Router per batch: it reads today's assignments once and counts what the batc
 """
 
 from collections import defaultdict
-from datetime import datetime, time
+from datetime import datetime
 
 from django.db.models import Count
 
 from accounts.selectors import present_account_managers
+from campaigns.lifecycle.dispatch import open_task_counts
 from campaigns.models import Task
 from customers.models import Customer
+from segments.timebounds import day_start
 
 from . import conditions
 
@@ -32,8 +34,8 @@ class Router:
         self.today: dict[int, int] = defaultdict(int)
         limited = [pk for pk, capacity in self.capacity.items() if capacity is not None]
         if limited:  # today's count matters only to managers with a capacity
-            start = datetime.combine(today, time(), tzinfo=conditions.zone())
-            rows = (Task.objects.filter(assignee__in=limited, group=Task.Group.TREATMENT, created_at__gte=start)
+            rows = (Task.objects.filter(assignee__in=limited, group=Task.Group.TREATMENT,
+                                        created_at__gte=day_start(today))
                     .values("assignee").annotate(n=Count("pk")).order_by())
             self.today.update({row["assignee"]: row["n"] for row in rows})
         self._open: dict[int, int] | None = None
@@ -48,10 +50,7 @@ class Router:
 
     def _open_tasks(self) -> dict[int, int]:
         if self._open is None:
-            rows = (Task.objects.filter(assignee__in=list(self.capacity), group=Task.Group.TREATMENT,
-                                        status__in=Task.OPEN_STATUSES).values("assignee").annotate(n=Count("pk"))
-                    .order_by())
-            self._open = defaultdict(int, {row["assignee"]: row["n"] for row in rows})
+            self._open = defaultdict(int, open_task_counts(list(self.capacity)))
         return self._open
 
     def task_for(self, customer: Customer) -> int | None:

@@ -1,13 +1,13 @@
 """Reads for key-event rules: the list with what each did, one rule's firings, a user's alerts."""
 
-from datetime import datetime, time
-
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import is_manager
 from accounts.selectors import account_managers
+from campaigns.lifecycle.dispatch import open_task_counts
 from campaigns.models import Task, TriggerFiring, TriggerRule
+from segments.timebounds import day_start
 
 from . import conditions
 
@@ -53,12 +53,11 @@ def manager_load() -> list[dict]:
     """Per active account manager: open tasks, tasks made today, daily capacity, away until, and
     whether key-event routing passes them by now (away, or today's capacity reached)."""
     today = timezone.localdate()
-    start = datetime.combine(today, time(), tzinfo=conditions.zone())
     managers = list(account_managers().select_related("branch"))
-    tasks = Task.objects.filter(assignee__in=managers, group=Task.Group.TREATMENT)
-    open_counts = dict(tasks.filter(status__in=Task.OPEN_STATUSES).values_list("assignee").annotate(n=Count("pk"))
-                       .order_by())
-    made_today = dict(tasks.filter(created_at__gte=start).values_list("assignee").annotate(n=Count("pk")).order_by())
+    open_counts = open_task_counts([user.pk for user in managers])
+    made_today = dict(Task.objects.filter(assignee__in=managers, group=Task.Group.TREATMENT,
+                                          created_at__gte=day_start(today))
+                      .values_list("assignee").annotate(n=Count("pk")).order_by())
     rows = []
     for user in managers:
         today_count = made_today.get(user.pk, 0)

@@ -311,10 +311,14 @@ def _write(planned: list[_Firing], now: datetime) -> None:
     """Insert the firings that are new for their window, then the tasks of those that make one."""
     if not planned:
         return
-    new = _insert_firings(planned, now)
-    tasks = [_task(firing, now) for firing in new if firing.outcome == Outcome.TASK]
+    _make_tasks([firing for firing in _insert_firings(planned, now) if firing.outcome == Outcome.TASK], now)
+
+
+def _make_tasks(firings: list[_Firing], now: datetime) -> None:
+    """The tasks of these firings (rows already written), linked to them and counted on their campaigns."""
+    tasks = [_task(firing, now) for firing in firings]
     Task.objects.bulk_create(tasks)
-    _link_tasks([firing for firing in new if firing.outcome == Outcome.TASK], tasks)
+    _link_tasks(firings, tasks)
     _count_tasks(tasks)
 
 
@@ -420,22 +424,23 @@ def _settle(due: list[TriggerFiring], now: datetime) -> None:
         row.at = now
         changed.append(row)
     TriggerFiring.objects.bulk_update(changed, ["outcome", "due_at", "recipient", "at"])
-    tasks = [_task(firing, now) for firing in acting]
-    Task.objects.bulk_create(tasks)
-    _link_tasks(acting, tasks)
-    _count_tasks(tasks)
+    _make_tasks(acting, now)
 
 
 def _followed(due: list[TriggerFiring]) -> set[int]:
-    """The waiting firings whose customer did the expected event between the first and the deadline."""
-    found = set()
-    for row in due:
-        if row.outcome != Outcome.WAITING or row.event is None:
-            continue
-        if Event.objects.filter(customer_id=row.customer_id, type=row.rule.absent_event,
-                                occurred_at__gte=row.event.occurred_at, occurred_at__lte=row.due_at).exists():
-            found.add(row.pk)
-    return found
+    """The waiting firings whose customer did the expected event between the first and the deadline
+    (one read of the candidate events for the whole batch)."""
+    waiting = [row for row in due if row.outcome == Outcome.WAITING and row.event is not None]
+    if not waiting:
+        return set()
+    later = defaultdict(list)
+    for customer, kind, at in Event.objects.filter(
+            customer_id__in={row.customer_id for row in waiting}, type__in={row.rule.absent_event for row in waiting},
+            occurred_at__gte=min(row.event.occurred_at for row in waiting),
+            occurred_at__lte=max(row.due_at for row in waiting)).values_list("customer_id", "type", "occurred_at"):
+        later[customer, kind].append(at)
+    return {row.pk for row in waiting
+            if any(row.event.occurred_at <= at <= row.due_at for at in later[row.customer_id, row.rule.absent_event])}
 
 
 # --- condition rules -----------------------------------------------------------------------------
