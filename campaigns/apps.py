@@ -29,6 +29,7 @@ class CampaignsConfig(AppConfig):
                             badge=due_now_count)
         navigation.register("campaigns:reports", _("Reports"), roles=navigation.MANAGERS, order=70)
         navigation.register("campaigns:triggers", _("Key events"), roles=navigation.MANAGERS, order=55)
+        navigation.register("campaigns:calendar", _("Calendar"), roles=navigation.MANAGERS, order=56)
         navigation.register("campaigns:alerts", _("Alerts"), roles={Role.ACCOUNT_MANAGER}, order=62,
                             badge=unseen_alert_count)
         navigation.register("campaigns:pool", _("Branch pool"), roles={Role.ACCOUNT_MANAGER}, order=64, badge=pool_count)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, OperationalError
 from campaigns.analytics import history, result_tags, stored, weekly
 from campaigns.lifecycle import services as lifecycle
 from campaigns.models import Campaign
+from campaigns.recurring import services as recurring
 from campaigns.triggers import services as triggers
 from core.services import coalesced_run_started
 
@@ -20,6 +21,11 @@ def launch_campaign(job_id: str) -> dict:
 @shared_task
 def launch_due_campaigns() -> int:
     return lifecycle.launch_due_campaigns()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def launch_due_waves() -> list[int]:
+    return recurring.launch_due_waves()
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)

@@ -5,7 +5,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -112,6 +112,14 @@ class Campaign(models.Model):
                                     null=True, blank=True, related_name="+")
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     launch_job = models.ForeignKey("core.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # A wave of a recurring template (campaigns.recurring): one campaign per template and day, so
+    # that each wave is measured on its own and the template's waves together.
+    template = models.ForeignKey("campaigns.CampaignTemplate", verbose_name=_("recurring template"),
+                                 on_delete=models.PROTECT, null=True, blank=True, related_name="waves")
+    wave_date = models.DateField(_("wave of"), null=True, blank=True)
+    # The contact window of the launch day: tasks are due by its end (Task.due_at).
+    contact_from = models.TimeField(_("contact from"), null=True, blank=True)
+    contact_until = models.TimeField(_("contact until"), null=True, blank=True)
     # Created by a history import (campaigns.analytics.history): only such campaigns take imported rows.
     imported = models.BooleanField(_("imported history"), default=False, editable=False)
     # Frozen at launch: what the audience was and what became of it.
@@ -133,6 +141,9 @@ class Campaign(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(holdout_pct__gte=0) & Q(holdout_pct__lte=50),
                                    name="campaign_holdout_pct_range"),
+            # A beat retried or run twice finds the day's wave taken.
+            models.UniqueConstraint(fields=["template", "wave_date"], name="campaign_one_wave_per_day",
+                                    condition=Q(template__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -222,6 +233,8 @@ class Task(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.OPEN)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority, default=Priority.NORMAL)
     due_date = models.DateField(_("due"), null=True, blank=True)
+    # The due time where one applies: the end of a wave's contact window, a key-event rule's SLA.
+    due_at = models.DateTimeField(_("due by"), null=True, blank=True)
     follow_up_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                      db_index=False)  # task_follow_up_idx: launches never write it
     # Made by a key-event rule (campaigns.triggers): the rule, and the event that fired it (none for a
@@ -422,6 +435,84 @@ def unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
     return slug
 
 
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class CampaignTemplate(models.Model):
+    """A recurring campaign: a crowd (segment), a plan, a channel and a contact window on a weekday.
+    Beat launches it as a wave — a campaign of its own (Campaign.template) — each week when the window
+    opens (campaigns.recurring); the week grid plans and edits the templates, the Monday review
+    proposes continue / stop / change for each from last week's waves."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True, validators=[refuse_control_characters])
+    plan = models.CharField(_("plan"), max_length=160, validators=[refuse_control_characters],
+                            help_text=_("What the wave offers, e.g. “from user to customer: first fund purchase”."))
+    segment = models.ForeignKey("segments.Segment", verbose_name=_("crowd (segment)"), on_delete=models.PROTECT,
+                                null=True, blank=True, related_name="templates")
+    expression = models.JSONField(_("expression"), null=True, blank=True)
+    text = models.TextField(_("crowd (expression)"), blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel, default=Channel.PHONE)
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday)
+    window_start = models.TimeField(_("contact from"))
+    window_end = models.TimeField(_("contact until"))
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority, default=Priority.NORMAL)
+    script = models.TextField(_("call script"), blank=True)
+    holdout_pct = models.DecimalField(_("holdout %"), max_digits=5, decimal_places=2, default=10,
+                                      validators=[MinValueValidator(0), MaxValueValidator(50)])
+    strategy = models.CharField(_("assignment"), max_length=16, choices=Strategy, default=Strategy.OWNER)
+    account_managers = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("account managers"),
+                                              blank=True, related_name="+")
+    frequency_cap_days = models.PositiveSmallIntegerField(_("frequency cap (days)"), default=0)
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose, default=Purpose.MARKETING)
+    products = models.ManyToManyField("activity.Product", verbose_name=_("products promoted"), blank=True,
+                                      related_name="templates")
+    attribution_days = models.PositiveSmallIntegerField(
+        _("attribution window (days)"), default=7, validators=[MinValueValidator(1), MaxValueValidator(365)])
+    cost_fixed = models.DecimalField(_("fixed budget per wave"), max_digits=14, decimal_places=2, default=0,
+                                     validators=[MinValueValidator(0)])
+    cost_per_contact = models.DecimalField(_("cost per contact"), max_digits=10, decimal_places=2, default=0,
+                                           validators=[MinValueValidator(0)])
+    value_per_conversion = models.DecimalField(_("expected value per conversion"), max_digits=14, decimal_places=2,
+                                               null=True, blank=True, validators=[MinValueValidator(0)])
+    active = models.BooleanField(_("active"), default=True, help_text=_("Only active templates launch waves."))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+                              related_name="campaign_templates")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # What each wave is launched with; changing one withdraws an approval.
+    WAVE_FIELDS = ("channel", "priority", "script", "holdout_pct", "strategy", "frequency_cap_days", "purpose",
+                   "attribution_days", "cost_fixed", "cost_per_contact", "value_per_conversion", "segment_id",
+                   "expression", "text")
+    APPROVED_FIELDS = frozenset(WAVE_FIELDS + ("weekday", "window_start", "window_end", "account_managers",
+                                               "products"))
+
+    class Meta:
+        ordering = ["weekday", "window_start", "name"]
+        verbose_name = _("recurring campaign template")
+        verbose_name_plural = _("recurring campaign templates")
+        constraints = [
+            models.CheckConstraint(condition=Q(window_start__lt=F("window_end")), name="template_window_order",
+                                   violation_error_message=_("The contact window ends after it starts (on the same "
+                                                             "day).")),
+            models.CheckConstraint(condition=Q(holdout_pct__gte=0) & Q(holdout_pct__lte=50),
+                                   name="template_holdout_pct_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TriggerRule(models.Model):
     """A key-event rule: when a customer does something (or does A and not B within N hours, or
     enters a condition such as `asset_change_30d <= -0.3`), their account manager gets a task — or an
@@ -446,6 +537,9 @@ class TriggerRule(models.Model):
                                                       validators=[MinValueValidator(1), MaxValueValidator(24 * 90)])
     expression = models.JSONField(_("segment"), null=True, blank=True)
     text = models.TextField(_("segment (text)"), blank=True)
+    # A threshold change on activity (campaigns.triggers.thresholds), e.g. {"kind": "maturing", "days": 7}:
+    # a condition rule fires for customers who enter it (within the segment).
+    threshold = models.JSONField(_("threshold"), null=True, blank=True)
     action = models.CharField(_("action"), max_length=8, choices=Action, default=Action.TASK)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority, default=Priority.HIGH)
     sla_hours = models.PositiveIntegerField(_("SLA (hours)"), default=24,

@@ -2,6 +2,7 @@ from django.urls import path
 
 from campaigns.analytics import views as analytics
 from campaigns.lifecycle import views as lifecycle
+from campaigns.recurring import views as recurring
 from campaigns.triggers import views as triggers
 from campaigns.workspace import views as workspace
 
@@ -16,6 +17,10 @@ urlpatterns = [
     path("reports/dormancy-goal/", analytics.dormancy_goal, name="dormancy_goal"),
     path("reports/history/", analytics.history_import, name="history_import"),
     path("reports/history/<uuid:job_id>/", analytics.history_status, name="history_status"),
+    path("calendar/", recurring.calendar, name="calendar"),
+    path("templates/new/", recurring.template_edit, name="template_new"),
+    path("templates/<int:pk>/", recurring.template_edit, name="template"),
+    path("templates/<int:pk>/approve/", recurring.template_approve, name="template_approve"),
     path("triggers/", triggers.rule_list, name="triggers"),
     path("triggers/new/", triggers.rule_edit, name="trigger_new"),
     path("triggers/<int:pk>/", triggers.rule_edit, name="trigger"),

@@ -353,6 +353,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "campaigns.jobs.settle_trigger_firings",
         "schedule": crontab(minute="*"),
     },
+    "launch-due-waves": {  # recurring templates whose contact window opened
+        "task": "campaigns.jobs.launch_due_waves",
+        "schedule": crontab(minute="*"),
+    },
     "check-condition-triggers": {
         "task": "campaigns.jobs.check_condition_triggers",
         "schedule": crontab(minute="*/5"),

@@ -11,6 +11,7 @@ from activity.api import EventViewSet, ProductViewSet, TransactionViewSet
 from campaigns.analytics.api import ReportViewSet
 from campaigns.lifecycle.api import CampaignViewSet
 from campaigns.lifecycle.views import home
+from campaigns.recurring.api import TemplateViewSet
 from campaigns.triggers.api import TriggerViewSet
 from campaigns.workspace.api import TaskViewSet
 from core.api import JobViewSet, SwaggerDocsView
@@ -32,6 +33,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("transactions", TransactionViewSet, basename="transaction")
 router.register("events", EventViewSet, basename="event")
 router.register("triggers", TriggerViewSet, basename="trigger")
+router.register("templates", TemplateViewSet, basename="template")
 
 api_urls = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsManager
 from campaigns.analytics.exports import weekly_workbook
-from campaigns.analytics.reports import weekly_report
+from campaigns.analytics.review import weekly_report
 from campaigns.analytics.serializers import WeeklyReportSerializer
 from core.api import FIELD_ERRORS
 from core.exports import xlsx_bytes

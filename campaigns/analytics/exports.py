@@ -93,6 +93,15 @@ def summary_text(report: dict) -> str:
             "contacted": total.get("contacted", 0), "converted": total.get("converted", 0),
             "rate": _percent(total.get("success_rate")), "roi": _percent(total.get("roi"))})
     lines += ["", _("Rules:")] + [f"  {rule}" for rule in report["rules"]]
+    if report.get("templates"):
+        lines += ["", _("Recurring campaigns (last week's waves):")]
+        for row in report["templates"]:
+            week = row["week"]
+            lines.append(f"- {str(row['proposal_label']).upper()}: {row['name']} ({row['weekday']} {row['window']}) — " + _(
+                "%(waves)s waves, %(contacted)s contacted, %(converted)s converted (%(rate)s), ROI %(roi)s") % {
+                "waves": week.get("waves", 0), "contacted": week.get("contacted", 0),
+                "converted": week.get("converted", 0), "rate": _percent(week.get("success_rate")),
+                "roi": _percent(week.get("roi"))} + f" · {row['reason']}")
     return "\n".join(lines)
 
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum, TextField, Value
+from django.db.models import Count, F, Sum, TextField, Value
 from django.db.models.functions import Coalesce, ExtractIsoYear, ExtractWeek, NullIf, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.analytics.contacts import CAMPAIGN, FIGURES, MANAGER, Key, cents, channel_key, customer_counts
-from campaigns.analytics.metrics import TREATMENT, ZERO, campaign_metrics, contact_cost, jsonable, rates, roi, success_rate
+from campaigns.analytics.metrics import TREATMENT, ZERO, contact_cost, rates, roi, success_rate
 from campaigns.analytics.stored import stored_metrics
 from campaigns.models import Campaign, FailureReason, Task
 
@@ -266,30 +266,3 @@ def _numbers(stored: dict) -> dict:
     """Stored metrics carry decimals as strings; the rules need numbers."""
     return {key: (float(value) if key in ("roi", "success_rate") and value is not None else value)
             for key, value in stored.items()}
-
-
-def weekly_report(week: str | None) -> dict:
-    """The operations review of one ISO week: the week's activity, and every launched campaign that
-    was running in it, had contacts in it, or was launched or closed in it, with its figures as of
-    the end of the week and stop / keep / grow. Drafts are not reviewed; imported history belongs
-    to the weeks of its contacts (its launch and close are its first and last contact)."""
-    period = iso_week(week)
-    week_activity = activity(period)
-    low, high = period.bounds
-    involved = set(week_activity["campaign_ids"]) | set(Campaign.objects.exclude(launched_at=None).filter(
-        Q(launched_at__lt=high) & (Q(closed_at=None) | Q(closed_at__gte=low))).values_list("pk", flat=True))
-    to_date = activity(None, sorted(involved), as_of=high) if involved else None
-    average = to_date["summary"]["success_rate"] if to_date else None
-    figures = {pk: jsonable(row) for pk, row in campaign_metrics(sorted(involved), as_of=high).items()}
-    return jsonable({
-        "week": period.label, "start": period.start.isoformat(), "end": period.end.isoformat(),
-        "as_of": high.isoformat(), "generated_at": timezone.now().isoformat(timespec="seconds"),
-        "summary": week_activity["summary"], "funnel": week_activity["funnel"],
-        "by_channel": week_activity["by_channel"], "by_account_manager": week_activity["by_account_manager"],
-        "by_branch": week_activity["by_branch"], "by_segment": week_activity["by_segment"],
-        "by_failure_reason": week_activity["by_failure_reason"],
-        "by_day": week_activity["trend"],
-        "to_date": ({"summary": to_date["summary"], "by_channel": to_date["by_channel"]} if to_date else None),
-        "campaigns": campaign_rows(sorted(involved), week_activity["per_campaign"], average, figures),
-        "rules": rules(),
-    })

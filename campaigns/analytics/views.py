@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import manager_required
 from activity.selectors import dormancy_trend
 from activity.services import set_dormancy_goal
-from campaigns.analytics import reports
+from campaigns.analytics import reports, review
 from campaigns.analytics.exports import BREAKDOWNS, weekly_workbook
 from campaigns.analytics.history import COLUMNS, HISTORY_KIND, queue_history_import
 from campaigns.analytics.result_tags import tag_results
@@ -112,7 +112,7 @@ def _what_is_counted(campaigns: list[dict]) -> str:
 @manager_required
 def weekly(request):
     try:
-        report = reports.weekly_report(request.GET.get("week"))
+        report = review.weekly_report(request.GET.get("week"))
     except ValueError as error:
         return HttpResponseBadRequest(str(error))
     if request.GET.get("format") == "xlsx":

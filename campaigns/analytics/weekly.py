@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Role
 from campaigns.analytics.exports import summary_text, weekly_workbook
-from campaigns.analytics.reports import weekly_report
+from campaigns.analytics.review import weekly_report
 from core.exports import xlsx_bytes
 
 

@@ -87,6 +87,14 @@ def is_control(customer_ids: np.ndarray, *, seed: int, holdout_pct) -> np.ndarra
     return holdout_buckets(customer_ids, seed) < threshold
 
 
+def task_due_at(campaign: Campaign, now: datetime) -> datetime | None:
+    """The end of the campaign's contact window on its wave's day (or the launch day), else none."""
+    if campaign.contact_until is None:
+        return None
+    zone = timezone.get_current_timezone()
+    return datetime.combine(campaign.wave_date or timezone.localdate(now), campaign.contact_until, tzinfo=zone)
+
+
 def task_due_date(campaign: Campaign, today: date) -> date | None:
     if campaign.due_date:
         return campaign.due_date
@@ -182,26 +190,29 @@ def _plan_counts(text: str, audience: int) -> LaunchPlan:
 def _write_tasks(campaign: Campaign, assignment: Assignment, treatment: int, now: datetime) -> int:
     """Every classified customer without an exclusion becomes a task; control rows have no assignee."""
     quote = _quote
-    columns = ["campaign_id", "customer_id", "assignee_id", "group", "channel", "status", "priority", "due_date", "version",
+    columns = ["campaign_id", "customer_id", "assignee_id", "group", "channel", "status", "priority", "due_date",
+               "due_at", "version",
                "contact_result", "response", "failure_reason", "failure_note", "product", "note",
                "created_at", "updated_at"]
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
     due = ops.adapt_datefield_value(task_due_date(campaign, timezone.localdate(now)))
+    due_at = task_due_at(campaign, now)
+    due_at = ops.adapt_datetimefield_value(due_at) if due_at else None
     # WHERE 1 = 1 keeps SQLite from reading ON CONFLICT as part of the join (its documented
     # parsing ambiguity for INSERT … SELECT … ON CONFLICT).
     sql = f"""
         INSERT INTO {quote(Task._meta.db_table)} ({", ".join(quote(column) for column in columns)})
         SELECT %s, p.customer_id,
                CASE WHEN p.grp = 'control' THEN NULL ELSE {assignment.assignee_sql(treatment)} END,
-               p.grp, %s, 'open', %s, %s, 1, '', '', '', '', '', '', %s, %s
+               p.grp, %s, 'open', %s, %s, %s, 1, '', '', '', '', '', '', %s, %s
         FROM (SELECT p.*, ROW_NUMBER() OVER (PARTITION BY p.grp, {assignment.partition_sql}
                                               ORDER BY p.customer_id) - 1 AS rn
               FROM {PLAN_TABLE} p WHERE p.reason IS NULL) p
         WHERE 1 = 1
         ON CONFLICT DO NOTHING"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign.pk, campaign.channel, campaign.priority, due, stamp, stamp])
+        cursor.execute(sql, [campaign.pk, campaign.channel, campaign.priority, due, due_at, stamp, stamp])
         return cursor.rowcount
 
 

@@ -216,12 +216,12 @@ def complete_campaign(*, campaign: Campaign, by) -> Campaign:
 
 
 @transaction.atomic
-def cancel_campaign(*, campaign: Campaign, by) -> Campaign:
+def cancel_campaign(*, campaign: Campaign, by, note: str = "") -> Campaign:
     campaign = _locked(campaign)
     if campaign.launch_job_id and not campaign.launch_job.is_finished:
         raise CampaignError(_("The campaign is being launched; cancel it once the launch has finished."),
                             conflict=True)
-    _move(campaign, Status.CANCELLED, by)
+    _move(campaign, Status.CANCELLED, by, note)
     _cancel_open_tasks(campaign)
     return campaign
 

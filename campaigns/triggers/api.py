@@ -29,12 +29,17 @@ class TriggerSerializer(serializers.ModelSerializer):
                            help_text=_("Who the rule applies to: an expression (JSON) or its text; empty: everyone."))
     properties = serializers.JSONField(required=False, help_text=_(
         "Conditions on the event's properties: {\"page\": \"fund-x\", \"loss_pct\": {\"gte\": 20}}."))
+    threshold = serializers.JSONField(required=False, allow_null=True, help_text=_(
+        "A threshold change watched without an event, e.g. {\"kind\": \"maturing\", \"days\": 7} or "
+        "{\"kind\": \"holding_loss\", \"days\": 30, \"pct\": 20, \"min_amount\": 100000}; kinds maturing, "
+        "holding_loss, asset_drop, trading_change (docs/triggers.md)."))
     campaign = serializers.PrimaryKeyRelatedField(read_only=True, help_text=_("The campaign its tasks belong to."))
 
     class Meta:
         model = TriggerRule
         fields = ["id", "name", "event", "properties", "absent_event", "absent_within_hours", "segment", "expression",
-                  "action", "priority", "sla_hours", "script", "quiet_hours", "window_hours", "service", "active", "campaign",
+                  "action", "priority", "sla_hours", "script", "quiet_hours", "window_hours", "service", "threshold", "active",
+                  "campaign",
                   "created_at", "updated_at"]
         read_only_fields = ["id", "expression", "campaign", "created_at", "updated_at"]
 

@@ -6,6 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.models import Priority, TriggerRule
 from customers.models import Channel
 
+from .thresholds import KINDS
+
+THRESHOLD_PARTS = ("days", "pct", "min_amount", "direction", "min_trades")
+
 
 class TriggerRuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
@@ -20,6 +24,17 @@ class TriggerRuleForm(forms.Form):
                                              required=False)
     segment = forms.CharField(label=_("For customers in"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text=_("A segment expression, e.g. assets >= 500000; empty: every customer."))
+    threshold_kind = forms.ChoiceField(label=_("Or when a threshold is crossed"), required=False,
+                                       choices=[("", _("— no threshold —"))] + list(KINDS.items()),
+                                       help_text=_("Watched without an event, within the segment above."))
+    threshold_days = forms.IntegerField(label=_("over / within (days)"), min_value=1, max_value=366, required=False)
+    threshold_pct = forms.FloatField(label=_("by at least (%)"), min_value=0, required=False)
+    threshold_min_amount = forms.FloatField(label=_("a holding worth at least"), min_value=0, required=False,
+                                            help_text=_("For a heavy holding's loss: its value at the start."))
+    threshold_direction = forms.ChoiceField(label=_("trading"), required=False,
+                                            choices=[("down", _("fell")), ("up", _("rose"))])
+    threshold_min_trades = forms.IntegerField(label=_("with at least (trades)"), min_value=1, max_value=366,
+                                              required=False)
     action = forms.ChoiceField(label=_("Action"), choices=TriggerRule.Action.choices)
     priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int,
                                       initial=Priority.HIGH)
@@ -42,11 +57,44 @@ class TriggerRuleForm(forms.Form):
         except json.JSONDecodeError as error:
             raise forms.ValidationError(_("Not valid JSON: %(error)s") % {"error": error.msg}) from error
 
+    def clean(self):
+        """The threshold parts become one `threshold` (what the service and the API take)."""
+        data = super().clean()
+        kind = data.pop("threshold_kind", "")
+        parts = {name: data.pop(f"threshold_{name}", None) for name in THRESHOLD_PARTS}
+        if kind:
+            threshold = {"kind": kind}
+            for name, value in parts.items():
+                if value not in (None, "") and (name != "direction" or kind == "trading_change"):
+                    threshold[name] = int(value) if isinstance(value, float) and value.is_integer() else value
+            if kind != "trading_change":
+                threshold.pop("min_trades", None)
+            if kind not in ("holding_loss",):
+                threshold.pop("min_amount", None)
+            if kind == "maturing":
+                threshold.pop("pct", None)
+            data["threshold"] = threshold
+        else:
+            data["threshold"] = None
+        return data
+
+    @staticmethod
+    def field_of(error_field: str) -> str | None:
+        """Where a service error on `error_field` shows on this form."""
+        if error_field == "threshold":
+            return "threshold_kind"
+        return error_field if error_field in TriggerRuleForm.base_fields else None
+
     @classmethod
     def initial_of(cls, rule: TriggerRule) -> dict:
-        initial = {name: getattr(rule, name) for name in cls.base_fields if name not in ("segment", "properties")}
+        initial = {name: getattr(rule, name) for name in cls.base_fields
+                   if name not in ("segment", "properties") and not name.startswith("threshold_")}
         initial["segment"] = rule.text
         initial["properties"] = json.dumps(rule.properties, ensure_ascii=False) if rule.properties else ""
+        if rule.threshold:
+            initial["threshold_kind"] = rule.threshold["kind"]
+            initial.update({f"threshold_{name}": rule.threshold[name] for name in THRESHOLD_PARTS
+                            if name in rule.threshold})
         return initial
 
 

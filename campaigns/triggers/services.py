@@ -40,7 +40,7 @@ from segments.compiler import checked_expression, resolve
 from segments.expression import ExpressionError, from_json, to_text
 from segments.services import audience_for
 
-from . import conditions
+from . import conditions, thresholds
 from .routing import POOL, Router
 from .selectors import alerts_for
 
@@ -49,7 +49,7 @@ Outcome = TriggerFiring.Outcome
 FIRE_KEY = "fire-triggers"
 BATCH = 1000
 RULE_FIELDS = ("name", "event", "properties", "absent_event", "absent_within_hours", "action", "priority",
-               "sla_hours", "script", "quiet_hours", "window_hours", "active", "service")
+               "sla_hours", "script", "quiet_hours", "window_hours", "active", "service", "threshold")
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -68,6 +68,12 @@ def save_rule(*, by, rule: TriggerRule | None = None, segment=None, **values) ->
         rule.properties = conditions.check_properties(rule.properties)
     except ValidationError as error:
         errors["properties"] = error.messages
+    try:
+        rule.threshold = thresholds.check_threshold(rule.threshold)
+    except ValidationError as error:
+        errors["threshold"] = error.messages
+    if rule.event and rule.threshold:
+        errors["threshold"] = [_("A threshold is watched without an event: leave the event type empty.")]
     if segment is not None or rule.pk is None:
         try:
             rule.expression, rule.text = _segment(segment)
@@ -83,8 +89,8 @@ def save_rule(*, by, rule: TriggerRule | None = None, segment=None, **values) ->
         errors["absent_event"] = [_("“Unless followed by” needs the event it follows.")]
     if rule.absent_event and rule.absent_event == rule.event:
         errors["absent_event"] = [_("The event that should follow must differ from the one that fires the rule.")]
-    if not rule.event and rule.expression is None:
-        errors["event"] = [_("Give an event type, or a segment condition that customers enter (e.g. "
+    if not rule.event and rule.expression is None and not rule.threshold and "threshold" not in errors:
+        errors["event"] = [_("Give an event type, a threshold, or a segment condition that customers enter (e.g. "
                              "asset_change_30d <= -0.3).")]
     if not rule.event and rule.properties:
         errors["properties"] = [_("Properties filter events: give the event type too.")]
@@ -349,9 +355,10 @@ def _insert_firings(planned: list[_Firing], now: datetime) -> list[_Firing]:
 
 def _task(firing: _Firing, now: datetime) -> Task:
     rule = firing.rule
-    due = (now + timedelta(hours=rule.sla_hours)).astimezone(conditions.zone()).date()
+    due_at = now + timedelta(hours=rule.sla_hours)  # the SLA runs from when the task is made
     return Task(campaign_id=rule.campaign_id, customer_id=firing.customer.pk, assignee_id=firing.recipient_id,
-                group=Task.Group.TREATMENT, channel=rule.campaign.channel, priority=rule.priority, due_date=due,
+                group=Task.Group.TREATMENT, channel=rule.campaign.channel, priority=rule.priority,
+                due_date=due_at.astimezone(conditions.zone()).date(), due_at=due_at,
                 trigger_id=rule.pk, trigger_event_id=firing.event.pk if firing.event else None,
                 created_at=now, updated_at=now)
 
@@ -455,7 +462,7 @@ def check_condition_rules(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             locked = TriggerRule.objects.select_for_update().get(pk=rule.pk)
             try:
-                members = audience_for(expression=rule.expression)[1].bitmap
+                members = _condition_members(rule, now)
             except ExpressionError as error:
                 logger.warning("trigger rule %s: segment no longer resolves: %s", rule.pk, error)
                 continue
@@ -471,3 +478,12 @@ def check_condition_rules(*, now: datetime | None = None) -> int:
             locked.baseline = members.serialize()
             locked.save(update_fields=["baseline"])
     return fired
+
+
+def _condition_members(rule: TriggerRule, now: datetime) -> BitMap:
+    """Who meets a condition rule now: its segment's members, within its threshold's when it has one."""
+    segment = audience_for(expression=rule.expression)[1].bitmap if rule.expression is not None else None
+    if not rule.threshold:
+        return segment
+    within = thresholds.members(rule.threshold, now.astimezone(conditions.zone()).date())
+    return within if segment is None else within & segment

@@ -16,13 +16,16 @@ from campaigns.models import ContactLimit, TriggerRule
 from campaigns.workspace import services as workspace_services
 from campaigns.workspace.selectors import branch_pool, branch_tasks
 
-from . import selectors, services
+from . import selectors, services, thresholds
 from .forms import AvailabilityForm, ContactLimitForm, TriggerRuleForm
 
 
 @manager_required
 def rule_list(request):
-    return render(request, "campaigns/triggers/rule_list.html", {"rules": selectors.rules_with_counts()})
+    rules = list(selectors.rules_with_counts())
+    for rule in rules:
+        rule.threshold_text = thresholds.describe(rule.threshold) if rule.threshold else ""
+    return render(request, "campaigns/triggers/rule_list.html", {"rules": rules})
 
 
 @manager_required
@@ -36,7 +39,7 @@ def rule_edit(request, pk=None):
             saved = services.save_rule(by=request.user, rule=rule, segment=segment, **values)
         except ValidationError as error:
             for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+                form.add_error(form.field_of(field), problems)
         else:
             messages.success(request, _("Rule saved."))
             return redirect("campaigns:trigger", pk=saved.pk)

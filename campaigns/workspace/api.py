@@ -29,7 +29,7 @@ class TaskSerializer(serializers.ModelSerializer):
     class Meta:
         model = Task
         fields = ["id", "campaign", "campaign_name", "customer", "customer_name", "assignee", "status", "group",
-                  "channel", "priority", "due_date", "version", "contact_result", "response", "failure_reason",
+                  "channel", "priority", "due_date", "due_at", "version", "contact_result", "response", "failure_reason",
                   "failure_note", "amount", "product", "note", "next_follow_up", "completed_at", "created_at",
                   "updated_at", "trigger", "event"]
         read_only_fields = fields

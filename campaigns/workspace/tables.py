@@ -2,6 +2,8 @@
 
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +41,12 @@ class QueueTable(tables.Table):
                            attrs={"td": {"class": "num"}})
     due_date = tables.Column(orderable=False)
     priority = tables.Column(orderable=False)
+
+    def render_due_date(self, record, value):
+        """The day, and the time where one applies (a wave's contact window, a key-event SLA)."""
+        if record.due_at is None:
+            return date_format(value, "Y-m-d")
+        return date_format(timezone.localtime(record.due_at), "Y-m-d H:i")
     status = tables.Column(orderable=False)
     response = tables.Column(orderable=False)
 

@@ -2,14 +2,15 @@
 manager's objects. A new URL that is not in the table below fails the completeness test."""
 
 import uuid
-from datetime import date
+from datetime import date, time
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from autotags.models import TagRule
-from campaigns.models import ContactLimit, SavedTaskView
+from campaigns.models import CampaignTemplate, ContactLimit, SavedTaskView
+from campaigns.recurring.services import save_template
 from campaigns.triggers.services import save_rule
 from core.models import Job
 from customers.models import BulkChange
@@ -27,7 +28,8 @@ SKIPPED = {"login", "logout", "set_language"}  # authentication plumbing, tested
 PUBLIC = {"schema", "api-docs"}
 # A saved view is its owner's alone, and only its assignee starts a task, whatever the role.
 PERSONAL = {"campaigns:delete_view", "campaigns:start_task"}
-POST_ONLY = {"customers:customer_tags", "campaigns:delete_view", "campaigns:trigger_delete", "campaigns:alerts_seen",
+POST_ONLY = {"customers:customer_tags", "campaigns:template_approve",
+             "campaigns:delete_view", "campaigns:trigger_delete", "campaigns:alerts_seen",
              "campaigns:contact_limit_delete", "campaigns:pool_take", "campaigns:dormancy_goal",
              "campaigns:outcome", "campaigns:start_task",
              "customers:bulk_change_undo", "scores:recompute", "scores:accept_suggestion", "autotags:delete"}
@@ -78,6 +80,9 @@ PAGES = {
     "campaigns:pool": (ALL, {}), "campaigns:pool_take": (OWN, {"pk": "bobs_pooled_task"}),
     "campaigns:manager_load": (MANAGERS, {}), "campaigns:dormancy_goal": (MANAGERS, {}),
     "campaigns:contact_limits": (MANAGERS, {}), "campaigns:contact_limit_delete": (MANAGERS, {"pk": "contact_limit"}),
+    # The operations calendar and its templates are the marketing team's.
+    "campaigns:calendar": (MANAGERS, {}), "campaigns:template_new": (MANAGERS, {}),
+    "campaigns:template": (MANAGERS, {"pk": "template"}), "campaigns:template_approve": (MANAGERS, {"pk": "template"}),
 }
 
 API = [  # (method, path template, rule)
@@ -102,6 +107,9 @@ API = [  # (method, path template, rule)
     ("get", "/api/v1/recommendations/rules/", MANAGERS), ("get", "/api/v1/customers/{bobs_customer}/next-best/", OWN),
     ("post", "/api/v1/segments/lookalike/", MANAGERS),
     ("get", "/api/v1/triggers/", MANAGERS), ("post", "/api/v1/triggers/", MANAGERS),
+    ("get", "/api/v1/templates/", MANAGERS), ("post", "/api/v1/templates/", MANAGERS),
+    ("get", "/api/v1/templates/{template}/", MANAGERS), ("patch", "/api/v1/templates/{template}/", MANAGERS),
+    ("post", "/api/v1/templates/{template}/approve/", MANAGERS), ("get", "/api/v1/templates/{template}/waves/", MANAGERS),
     ("get", "/api/v1/triggers/{trigger}/", MANAGERS), ("patch", "/api/v1/triggers/{trigger}/", MANAGERS),
 ]
 
@@ -130,6 +138,8 @@ def objects(mia, alice, bob):
         "bobs_pooled_task": TaskFactory(campaign=campaign, customer=CustomerFactory(branch=bob.branch), assignee=None).pk,
         "contact_limit": ContactLimit.objects.create(period_days=7, max_contacts=3).pk,
         "trigger": save_rule(by=mia, name="Opening failed", event="account_opening_failed").pk,
+        "template": save_template(template=CampaignTemplate(name="Tuesday", plan="First purchase", text="vip", weekday=1,
+                                                            window_start=time(9), window_end=time(10)), by=mia).pk,
         "lookalike_job": Job.objects.create(kind="lookalike", task=LOOKALIKE_TASK, created_by=mia,
                                             params={"name": "Like VIP"}).pk,
     }

@@ -4,7 +4,7 @@ a launched campaign whose tasks wait in the account managers' queues (40 % of th
 outcomes), and the file's outcomes replayed as past campaigns (so the reports start with 45,211
 contacts). What the file lacks — names, deposit amounts — is synthetic and labelled so (campaigns.demo)."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,7 +28,8 @@ from autotags.models import RuleApplication, TagRule
 from campaigns import demo
 from campaigns.analytics import history, result_tags, stored
 from campaigns.lifecycle import services as campaign_services
-from campaigns.models import Campaign, TriggerRule
+from campaigns.models import Campaign, CampaignTemplate, TriggerRule
+from campaigns.recurring import services as recurring_services
 from campaigns.triggers import services as trigger_services
 from customers.importing import import_customers
 from customers.models import Customer, Tag
@@ -44,6 +45,27 @@ DEMO_TRIGGERS = [
         "event": "account_opening_failed", "action": "task", "priority": 1, "sla_hours": 4,
         "script": gettext_lazy("Call the same day: say which step failed and offer to finish the opening together.")}),
     (gettext_lazy("Heavy asset drop"), {"segment": "asset_change_30d <= -0.3", "action": "alert", "window_hours": 24 * 7}),
+    (gettext_lazy("Product maturing"), {
+        "threshold": {"kind": "maturing", "days": 14}, "action": "task", "priority": 2, "sla_hours": 48,
+        "window_hours": 24 * 30, "service": True,
+        "script": gettext_lazy("Tell the customer their product matures within two weeks and go through the "
+                               "reinvestment choices.")}),
+]
+# The seed's operations week (Monday is the review): crowd × plan × channel × contact window.
+DEMO_WEEK = [
+    {"name": gettext_lazy("From user to customer · push"), "plan": gettext_lazy("First fund purchase, fee waived"),
+     "text": "NOT bought(type = fund) AND job-student AND contact-cellular", "channel": "app_push", "weekday": 1,
+     "window": ("08:30", "09:30")},
+    {"name": gettext_lazy("From user to customer · SMS"), "plan": gettext_lazy("First fund purchase, fee waived"),
+     "text": "NOT bought(type = fund) AND job-student AND NOT contact-cellular", "channel": "sms", "weekday": 1,
+     "window": ("08:30", "09:30")},
+    {"name": gettext_lazy("Deposit reinvestment"), "plan": gettext_lazy("Roll the maturing deposit into a 3-year rate"),
+     "text": "holds(DEPOS-01) AND assets >= 5000", "channel": "phone", "weekday": 2, "window": ("10:00", "11:30")},
+    {"name": gettext_lazy("Dormant wake-up"), "plan": gettext_lazy("Wake-up gift: a 3-month fund trial"),
+     "text": "recency_days >= 180 AND job-retired AND assets >= 1000", "channel": "wechat", "weekday": 3,
+     "window": ("14:00", "16:00")},
+    {"name": gettext_lazy("High-asset care"), "plan": gettext_lazy("Quarterly portfolio review"),
+     "text": "assets >= 20000", "channel": "phone", "weekday": 4, "window": ("09:00", "10:00")},
 ]
 
 
@@ -64,7 +86,21 @@ class Command(BaseCommand):
         self.replay_history()
         self.seed_scores()
         self.seed_triggers()
+        self.seed_week()
         self.seed_dormancy()
+
+    def seed_week(self) -> None:
+        """The seed's recurring templates (created once); beat launches each as a wave when its window opens."""
+        mia = User.objects.get(username="mia")
+        for plan in DEMO_WEEK:
+            name = str(plan["name"])
+            if CampaignTemplate.objects.filter(name=name).exists():
+                continue
+            start, end = (time.fromisoformat(part) for part in plan["window"])
+            recurring_services.save_template(by=mia, template=CampaignTemplate(
+                name=name, plan=str(plan["plan"]), text=plan["text"], channel=plan["channel"], weekday=plan["weekday"],
+                window_start=start, window_end=end, holdout_pct=10, cost_per_contact=2, attribution_days=7))
+            self.stdout.write(_("Recurring template “%(name)s” planned.") % {"name": name})
 
     def seed_activity(self) -> None:
         """50 products and a year of synthetic transactions, events and holdings for the bank customers."""

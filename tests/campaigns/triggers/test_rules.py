@@ -8,9 +8,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from activity.models import Event
-from campaigns.models import Campaign, PendingTriggerEvent, Task, TriggerFiring
+from campaigns.models import Campaign, CampaignTemplate, PendingTriggerEvent, Task, TriggerFiring
 from campaigns.triggers import conditions, services
-from tests.factories import CustomerFactory, TagFactory, UserFactory
+from tests.factories import CustomerFactory, ProductFactory, TagFactory, UserFactory
 
 Outcome = TriggerFiring.Outcome
 
@@ -202,5 +202,21 @@ def test_the_demo_rules_are_made_once(db, mia):
     Command().seed_triggers()
     Command().seed_triggers()
     rules = {rule.name: rule for rule in services.live_rules()}
-    assert set(rules) == {"Account opening failed", "Heavy asset drop"}
+    assert set(rules) == {"Account opening failed", "Heavy asset drop", "Product maturing"}
+    assert rules["Product maturing"].threshold == {"kind": "maturing", "days": 14} and rules["Product maturing"].service
     assert rules["Heavy asset drop"].text == "asset_change_30d <= -0.3" and rules["Heavy asset drop"].event == ""
+
+
+def test_the_demo_week_is_planned_once(db, mia):
+    from campaigns.management.commands.seed_demo import DEMO_WEEK, Command
+
+    TagFactory(slug="contact-cellular")
+    TagFactory(slug="job-student")
+    TagFactory(slug="job-retired")
+    ProductFactory(code="DEPOS-01")
+    Command().seed_week()
+    Command().seed_week()
+    templates = list(CampaignTemplate.objects.all())
+    assert len(templates) == len(DEMO_WEEK) == 5
+    assert [(t.weekday, f"{t.window_start:%H:%M}") for t in templates][:2] == [(1, "08:30"), (1, "08:30")]
+    assert {t.channel for t in templates if t.weekday == 1} == {"app_push", "sms"}
