@@ -55,6 +55,15 @@ class CustomerFilter(django_filters.FilterSet):
         model = Customer
         fields = ["search", "tag", "branch", "owner", "lifecycle_stage", "risk_level", "assets_min", "assets_max"]
 
+    @property
+    def qs(self):
+        """Nobody when a filter value is invalid (a bookmarked link to a since deleted tag, a branch that is
+        gone): never every customer, which the list, an export or a bulk change of "all matching" would
+        otherwise take. The form says what is wrong."""
+        if self.is_bound and not self.form.is_valid():
+            return self.queryset.none()
+        return super().qs
+
     def filter_search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(search_condition(value)) if value else queryset

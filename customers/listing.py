@@ -136,7 +136,8 @@ def listed_customers(customer_filter, user, *, with_tags: bool = False):
         fallback = fallback.prefetch_related("tag_links__tag")
     if _index is None or not customer_filter.is_bound:
         return fallback
-    customer_filter.form.is_valid()  # an invalid field is left out, as the SQL filter leaves it out
+    if not customer_filter.form.is_valid():
+        return fallback  # nobody (CustomerFilter.qs): the form shows the invalid value
     answer = _index.matching(criteria_from(customer_filter.form.cleaned_data, user))
     if answer is None:
         return fallback

@@ -58,11 +58,20 @@ def customer_list(request):
     })
 
 
+def _filter_refusal(customer_filter) -> str:
+    problems = "; ".join(f"{customer_filter.form.fields[name].label}: {' '.join(errors)}"
+                         for name, errors in customer_filter.form.errors.items())
+    return _("The filter is not valid (%(problems)s): nothing was done.") % {"problems": problems}
+
+
 @login_required
 def customer_export(request):
     """The filtered list as CSV or XLSX, formulas neutralised, own customers only: streamed at once up
     to EXPORT_INLINE_MAX_ROWS, else written whole by a job and downloaded when complete."""
     customer_filter = CustomerFilter(request.GET, queryset=customers_visible_to(request.user))
+    if not customer_filter.is_valid():
+        messages.error(request, _filter_refusal(customer_filter))
+        return redirect(reverse("customers:list") + "?" + request.GET.urlencode())
     count = listed_customers(customer_filter, request.user).count()
     workbook = request.GET.get("format") == "xlsx"
     if workbook and count > XLSX_MAX_ROWS:
@@ -90,7 +99,11 @@ def customer_bulk_action(request):
     data = form.cleaned_data
     visible = customers_visible_to(request.user)
     if data["all_matching"]:
-        targets = CustomerFilter(QueryDict(request.POST.get("query", "")), queryset=visible).qs
+        matching = CustomerFilter(QueryDict(request.POST.get("query", "")), queryset=visible)
+        if not matching.is_valid():
+            messages.error(request, _filter_refusal(matching))
+            return redirect(back)
+        targets = matching.qs
     else:
         targets = visible.filter(pk__in=data["id_list"])
         if targets.count() != len(set(data["id_list"])):

@@ -113,8 +113,10 @@ def save_rule(*, by, rule: TriggerRule | None = None, segment=None, **values) ->
         Campaign.objects.filter(pk=rule.campaign_id).update(
             name=_campaign_name(rule), priority=rule.priority, script=rule.script,
             launched_text=rule.text, purpose=_purpose(rule))
-    if rule.pk is None or "active" in values:
-        rule.baseline = None  # a condition rule starts again from who is in it now (see check_condition_rules)
+    if rule.pk is None or "active" in values or "threshold" in values or segment is not None:
+        # A condition rule starts again from who is in it now (see check_condition_rules): a changed
+        # condition is not customers crossing it.
+        rule.baseline = None
     rule.save()
     return rule
 

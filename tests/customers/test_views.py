@@ -120,3 +120,18 @@ def test_import_through_the_pages_upload_map_and_status(web_as, mia, django_capt
 
 def test_import_mapping_page_refuses_an_unknown_token(web_as, mia):
     assert web_as(mia).get("/customers/import/?token=deadbeef").status_code == 404
+
+
+def test_an_invalid_filter_lists_nobody_and_a_bulk_change_of_all_matching_changes_nothing(web_as, mia):
+    """A bookmarked link to a tag deleted since: the form says so, and nothing is taken for everyone."""
+    vip = TagFactory(slug="vip")
+    CustomerFactory(external_id="V1", tags=[vip])
+    CustomerFactory(external_id="P1")
+    client = web_as(mia)
+    page = client.get("/customers/?tag=gone").content.decode()
+    assert "gone" in page and ">V1</a>" not in page and ">P1</a>" not in page
+    response = client.post("/customers/bulk/", {"action": "add_tag", "tag": "vip", "all_matching": "1",
+                                                "query": "tag=gone", "confirmed": "1"}, follow=True)
+    assert vip.customers.count() == 1 and "nothing was done" in response.content.decode()
+    response = client.get("/customers/export/?tag=gone", follow=True)
+    assert "nothing was done" in response.content.decode()

@@ -51,21 +51,24 @@ DEMO_TRIGGERS = [
         "script": gettext_lazy("Tell the customer their product matures within two weeks and go through the "
                                "reinvestment choices.")}),
 ]
-# The seed's operations week (Monday is the review): crowd × plan × channel × contact window.
+# The seed's operations week (Monday is the review): crowd × plan × channel × contact window, each wave
+# measured by purchases of what it promotes (treated and holdout alike).
 DEMO_WEEK = [
     {"name": gettext_lazy("From user to customer · push"), "plan": gettext_lazy("First fund purchase, fee waived"),
      "text": "NOT bought(type = fund) AND job-student AND contact-cellular", "channel": "app_push", "weekday": 1,
-     "window": ("08:30", "09:30")},
+     "window": ("08:30", "09:30"), "products": ["FUND-09"]},
     {"name": gettext_lazy("From user to customer · SMS"), "plan": gettext_lazy("First fund purchase, fee waived"),
      "text": "NOT bought(type = fund) AND job-student AND NOT contact-cellular", "channel": "sms", "weekday": 1,
-     "window": ("08:30", "09:30")},
+     "window": ("08:30", "09:30"), "products": ["FUND-09"]},
     {"name": gettext_lazy("Deposit reinvestment"), "plan": gettext_lazy("Roll the maturing deposit into a 3-year rate"),
-     "text": "holds(DEPOS-01) AND assets >= 5000", "channel": "phone", "weekday": 2, "window": ("10:00", "11:30")},
+     "text": "holds(DEPOS-01) AND assets >= 5000", "channel": "phone", "weekday": 2, "window": ("10:00", "11:30"),
+     "products": ["DEPOS-02"]},
     {"name": gettext_lazy("Dormant wake-up"), "plan": gettext_lazy("Wake-up gift: a 3-month fund trial"),
      "text": "recency_days >= 180 AND job-retired AND assets >= 1000", "channel": "wechat", "weekday": 3,
-     "window": ("14:00", "16:00")},
+     "window": ("14:00", "16:00"), "products": ["WEALT-02"]},
     {"name": gettext_lazy("High-asset care"), "plan": gettext_lazy("Quarterly portfolio review"),
-     "text": "assets >= 20000", "channel": "phone", "weekday": 4, "window": ("09:00", "10:00")},
+     "text": "assets >= 20000", "channel": "phone", "weekday": 4, "window": ("09:00", "10:00"),
+     "products": ["ADVIS-01"]},
 ]
 
 
@@ -99,7 +102,8 @@ class Command(BaseCommand):
             start, end = (time.fromisoformat(part) for part in plan["window"])
             recurring_services.save_template(by=mia, template=CampaignTemplate(
                 name=name, plan=str(plan["plan"]), text=plan["text"], channel=plan["channel"], weekday=plan["weekday"],
-                window_start=start, window_end=end, holdout_pct=10, cost_per_contact=2, attribution_days=7))
+                window_start=start, window_end=end, holdout_pct=10, cost_per_contact=2, attribution_days=7),
+                products=list(Product.objects.filter(code__in=plan["products"])))
             self.stdout.write(_("Recurring template “%(name)s” planned.") % {"name": name})
 
     def seed_activity(self) -> None:

@@ -213,10 +213,12 @@ def test_the_demo_week_is_planned_once(db, mia):
     TagFactory(slug="contact-cellular")
     TagFactory(slug="job-student")
     TagFactory(slug="job-retired")
-    ProductFactory(code="DEPOS-01")
+    for code in ("DEPOS-01", "FUND-09", "DEPOS-02", "WEALT-02", "ADVIS-01"):
+        ProductFactory(code=code)
     Command().seed_week()
     Command().seed_week()
     templates = list(CampaignTemplate.objects.all())
     assert len(templates) == len(DEMO_WEEK) == 5
     assert [(t.weekday, f"{t.window_start:%H:%M}") for t in templates][:2] == [(1, "08:30"), (1, "08:30")]
     assert {t.channel for t in templates if t.weekday == 1} == {"app_push", "sms"}
+    assert all(template.products.count() == 1 for template in templates)  # each measured by purchases

@@ -137,3 +137,13 @@ def test_a_maturity_rule_fires_once_for_a_customer_whose_product_comes_within_re
     task = Task.objects.get()
     assert (task.customer, task.assignee, task.trigger_id) == (customer, alice, response.json()["id"])
     assert task.due_at is not None and task.due_at > timezone.now()
+
+
+def test_changing_a_rule_s_threshold_fires_nobody_for_the_change_itself(mia, alice):
+    product = ProductFactory(code="CD30", maturity_date=timezone.localdate() + timedelta(days=20))
+    customer = CustomerFactory(owner=alice)
+    Holding.objects.create(customer=customer, product=product, as_of=timezone.localdate(), amount=80_000)
+    rule = services.save_rule(by=mia, name="Maturing", threshold={"kind": "maturing", "days": 7})
+    assert services.check_condition_rules() == 0
+    services.save_rule(by=mia, rule=rule, threshold={"kind": "maturing", "days": 30})  # now the customer is in it
+    assert services.check_condition_rules() == 0 and not Task.objects.exists()
