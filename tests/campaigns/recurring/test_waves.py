@@ -69,6 +69,13 @@ def test_a_template_launches_one_wave_per_day_inside_its_window(template, make_v
     assert run_beat(at(tuesday, "09:30")) == []  # the window closed
 
 
+def test_a_wave_s_page_links_its_template(template, make_vips, alice, run_beat, web_as, mia):
+    make_vips(5, owner=alice)
+    [launched] = run_beat(at(next_weekday(1), "08:40"))
+    page = web_as(mia).get(f"/campaigns/{launched}/").content.decode()
+    assert f'href="/campaigns/templates/{template.pk}/"' in page and "contact between 08:30 and 09:30" in page
+
+
 def test_two_waves_are_measured_alone_and_together(template, make_vips, alice, mia, run_beat):
     make_vips(200, owner=alice)
     first_day = next_weekday(1)
