@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import manager_required
+from core.forms import add_service_errors
 from segments.expression import ExpressionError
 
 from . import services
@@ -43,8 +44,7 @@ def rule_edit(request, pk=None):
         except ExpressionError as error:
             form.add_error("text", str(error))
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
     context = {"form": form, "rule": rule, "preview": preview}
     if rule:
         context.update(rule_history(rule))

@@ -17,6 +17,7 @@ from accounts.permissions import manager_required
 from accounts.roles import is_manager
 from core import export_jobs
 from core.exports import csv_response, row_errors_response, xlsx_response
+from core.forms import add_service_errors
 from core.models import Job
 from core.selectors import jobs_visible_to
 from core.services import checked_upload_suffix, store_upload
@@ -215,7 +216,7 @@ def tag_create(request):
         try:
             tag = services.create_tag(**form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Tag %(tag)s created.") % {"tag": tag.slug})
             return redirect("customers:tags")
@@ -232,7 +233,7 @@ def tag_edit(request, pk):
         try:
             services.update_tag(tag=tag, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Tag %(tag)s saved.") % {"tag": tag.slug})
             return redirect("customers:tags")
@@ -262,7 +263,7 @@ def tag_merge(request):
             try:
                 moved = services.merge_tags(sources=sources, target=target, by=request.user)
             except ValidationError as error:
-                _form_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Merged into %(tag)s; %(n)d customers gained it.") % {"tag": target.slug, "n": moved})
                 return redirect("customers:tags")
@@ -270,11 +271,6 @@ def tag_merge(request):
             preview = {"sources": tags_with_counts(request.user).filter(pk__in=[tag.pk for tag in sources]), "target": target,
                        "users": references_to({tag.slug for tag in sources if tag.pk != target.pk})}
     return render(request, "customers/tag_merge.html", {"form": form, "preview": preview})
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    for field, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 # --- Import ------------------------------------------------------------------------------------

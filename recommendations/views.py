@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.permissions import manager_required
+from core.forms import add_service_errors
 from core.models import Job
 from customers.selectors import customers_visible_to
 
@@ -52,8 +53,7 @@ def lookalike(request):
             job = services.queue_lookalike(by=request.user, seed=data["seed_segment"], name=data["name"],
                                            size=data["size"], min_score=data["min_score"], features=data["features"])
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             return redirect("recommendations:lookalike_status", pk=job.pk)
     return render(request, "recommendations/lookalike.html", {"form": form})

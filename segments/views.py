@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import manager_required
 from core import export_jobs
 from core.exports import csv_response
+from core.forms import add_service_errors
 from core.params import page_number
 from customers.models import Tag
 
@@ -45,8 +46,7 @@ def builder(request, pk=None):
         except ExpressionError as error:
             form.add_error("text", str(error))
         except ValidationError as error:  # e.g. a name already taken (the model's full_clean)
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Segment %(name)s saved.") % {"name": saved.name})
             return redirect("segments:detail", pk=saved.pk)

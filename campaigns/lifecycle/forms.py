@@ -12,19 +12,28 @@ from segments.compiler import checked_expression
 from segments.expression import ExpressionError
 
 
+def account_managers_field() -> forms.ModelMultipleChoiceField:
+    """Who shares the tasks (a campaign's or a recurring template's)."""
+    return forms.ModelMultipleChoiceField(
+        queryset=account_managers(), required=False, label=_("Account managers"),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("For round robin and fewest open tasks; for “by branch”, limits the branch's managers."))
+
+
+def products_field(help_text) -> forms.ModelMultipleChoiceField:
+    """The products promoted (a campaign's or a recurring template's)."""
+    return forms.ModelMultipleChoiceField(queryset=Product.objects.all(), required=False,
+                                          label=_("Products promoted"), widget=forms.SelectMultiple(attrs={"size": 6}),
+                                          help_text=help_text)
+
+
 class CampaignForm(forms.ModelForm):
     text = forms.CharField(required=False, label=_("Audience expression"), widget=forms.Textarea(attrs={
         "rows": 2, "spellcheck": "false", "autocomplete": "off", "placeholder": "poutcome-success AND NOT loan-yes"}),
         help_text=_("Or choose a saved segment above."))
-    account_managers = forms.ModelMultipleChoiceField(
-        queryset=account_managers(), required=False, label=_("Account managers"),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text=_("For round robin and fewest open tasks; for “by branch”, limits the branch's managers."))
-    products = forms.ModelMultipleChoiceField(
-        queryset=Product.objects.all(), required=False, label=_("Products promoted"),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text=_("Their purchases after launch are the campaign's attributed conversions, in the treated and the "
-                    "holdout group alike; the riskiest one sets the suitability level."))
+    account_managers = account_managers_field()
+    products = products_field(_("Their purchases after launch are the campaign's attributed conversions, in the "
+                                "treated and the holdout group alike; the riskiest one sets the suitability level."))
 
     class Meta:
         model = Campaign

@@ -19,6 +19,7 @@ from campaigns.lifecycle.home import manager_home
 from campaigns.lifecycle.selectors import campaigns_list
 from campaigns.lifecycle.tables import CampaignTable
 from campaigns.models import Campaign
+from core.forms import add_service_errors
 from core.params import object_id
 from core.tables import configure_table
 from segments.expression import ExpressionError
@@ -55,8 +56,7 @@ def campaign_form(request, pk=None):
         except ExpressionError as error:
             form.add_error("text", str(error))
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Campaign %(name)s saved.") % {"name": saved.name})
             return redirect("campaigns:detail", pk=saved.pk)

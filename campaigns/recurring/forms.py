@@ -3,8 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import account_managers
-from activity.models import Product
+from campaigns.lifecycle.forms import account_managers_field, products_field
 from campaigns.models import CampaignTemplate
 from segments.compiler import checked_expression
 from segments.expression import ExpressionError
@@ -14,14 +13,9 @@ class TemplateForm(forms.ModelForm):
     text = forms.CharField(required=False, label=_("Crowd (expression)"), widget=forms.Textarea(attrs={
         "rows": 2, "spellcheck": "false", "autocomplete": "off", "placeholder": "recency_days >= 180 AND assets >= 50000"}),
         help_text=_("Or choose a saved segment above. Resolved afresh for every wave."))
-    account_managers = forms.ModelMultipleChoiceField(
-        queryset=account_managers(), required=False, label=_("Account managers"),
-        widget=forms.SelectMultiple(attrs={"size": 5}),
-        help_text=_("For round robin and fewest open tasks; for “by branch”, limits the branch's managers."))
-    products = forms.ModelMultipleChoiceField(
-        queryset=Product.objects.all(), required=False, label=_("Products promoted"),
-        widget=forms.SelectMultiple(attrs={"size": 5}),
-        help_text=_("Their purchases after each wave are its attributed conversions (treated and holdout alike)."))
+    account_managers = account_managers_field()
+    products = products_field(_("Their purchases after each wave are its attributed conversions (treated and holdout "
+                                "alike)."))
 
     class Meta:
         model = CampaignTemplate

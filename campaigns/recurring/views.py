@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import manager_required
 from campaigns.errors import CampaignError
 from campaigns.models import CampaignTemplate, Weekday
+from core.forms import add_service_errors
 from segments.expression import ExpressionError
 
 from . import selectors, services
@@ -57,8 +58,7 @@ def template_edit(request, pk=None):
         except ExpressionError as error:
             form.add_error("text", str(error))
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Template saved."))
             return redirect("campaigns:template", pk=saved.pk)

@@ -15,6 +15,7 @@ from campaigns.lifecycle import services as lifecycle_services
 from campaigns.models import ContactLimit, TriggerRule
 from campaigns.workspace import services as workspace_services
 from campaigns.workspace.selectors import branch_pool, branch_tasks
+from core.forms import add_service_errors
 
 from . import selectors, services, thresholds
 from .forms import AvailabilityForm, ContactLimitForm, TriggerRuleForm
@@ -38,8 +39,7 @@ def rule_edit(request, pk=None):
         try:
             saved = services.save_rule(by=request.user, rule=rule, segment=segment, **values)
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(form.field_of(field), problems)
+            add_service_errors(form, error, field_of=form.field_of)
         else:
             messages.success(request, _("Rule saved."))
             return redirect("campaigns:trigger", pk=saved.pk)
@@ -85,8 +85,7 @@ def contact_limits(request):
         try:
             lifecycle_services.save_contact_limit(by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Limit saved; launches and key-event rules obey it from now on."))
             return redirect("campaigns:contact_limits")
